@@ -1,0 +1,164 @@
+"""create_app(): the one place that lists controllers, plugins and middleware."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Request, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import i18n
+from app.accounts.auth import AuthMiddleware
+from app.accounts.controllers import (
+    AccountApiController,
+    AccountController,
+    AdminUserController,
+    AuthController,
+)
+from app.catalog.controllers import (
+    CatalogApiController,
+    ComboController,
+    MediaController,
+    ProducerController,
+    ProductController,
+    PublicCatalogController,
+)
+from app.catalog.import_controller import ImportController
+from app.db import make_sqlalchemy_config, make_sqlalchemy_plugin, provide_transaction
+from app.errors import exception_handlers
+from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
+from app.settings import BASE_DIR, Settings, get_settings
+
+TEMPLATES_DIR = BASE_DIR / "templates"
+STATIC_DIR = BASE_DIR / "static"
+
+
+def _static_version(directory: Path) -> str:
+    """A short hash of the static files, appended to asset URLs so browsers fetch changed files."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(str(path.stat().st_size).encode())
+    return digest.hexdigest()[:10]
+
+
+def make_jinja_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        money=i18n.money,
+        date=i18n.date,
+        datetime=i18n.datetime,
+        number=i18n.number,
+    )
+    env.globals.update(
+        localized=i18n.localized,
+        get_locale=i18n.get_locale,
+        LOCALES=i18n.LOCALES,
+        LOCALE_NAMES=i18n.LOCALE_NAMES,
+        static_version=_static_version(STATIC_DIR),
+    )
+    return env
+
+
+@get("/healthz", include_in_schema=False, opt={"exclude_from_csrf": True})
+async def healthz(db_session: AsyncSession) -> dict[str, str]:
+    await db_session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@get("/", name="home", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Any:
+    from app.web import page
+
+    return page(request, "home.html.jinja", {})
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    alchemy_config = make_sqlalchemy_config(settings)
+    session_key = hashlib.sha256(("session:" + settings.secret_key).encode()).digest()
+    session_config = CookieBackendConfig(
+        secret=session_key,
+        key="chophien_session",
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+        max_age=14 * 24 * 3600,
+    )
+    csrf_config = CSRFConfig(
+        secret=hashlib.sha256(("csrf:" + settings.secret_key).encode()).hexdigest(),
+        cookie_name="csrftoken",
+        header_name="x-csrftoken",
+        cookie_secure=settings.cookie_secure,
+        cookie_samesite="lax",
+        cookie_httponly=True,
+        exclude=["/healthz"],
+    )
+    template_config = TemplateConfig(
+        engine=JinjaTemplateEngine.from_environment(make_jinja_environment())
+    )
+    return Litestar(
+        route_handlers=[
+            healthz,
+            home,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+            AuthController,
+            AccountController,
+            AccountApiController,
+            AdminUserController,
+            PublicCatalogController,
+            ProducerController,
+            ProductController,
+            ComboController,
+            ImportController,
+            MediaController,
+            CatalogApiController,
+        ],
+        dependencies={"tx": provide_transaction},
+        plugins=[
+            make_sqlalchemy_plugin(alchemy_config),
+            HTMXPlugin(),
+            FlashPlugin(config=FlashConfig(template_config=template_config)),
+        ],
+        middleware=[
+            SecurityHeadersMiddleware,
+            session_config.middleware,
+            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
+            DefineMiddleware(AuthMiddleware, session_maker=alchemy_config.create_session_maker()),
+            LocaleMiddleware,
+        ],
+        template_config=template_config,
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="Chợ Phiên API",
+            version="1",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        request_max_body_size=settings.max_import_bytes + 1024 * 1024,
+        debug=settings.debug,
+        state=State({"settings": settings}),
+    )

@@ -1,0 +1,87 @@
+"""Database: base classes, the SQLAlchemy config and plugin, and the per-request transaction.
+
+Every request gets one session (`db_session`); the autocommit handler commits when the response is a
+success or a redirect and rolls back otherwise, so a refused request never leaves a half-written change.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from advanced_alchemy.base import IdentityAuditBase, orm_registry
+from advanced_alchemy.extensions.litestar import (
+    AlembicAsyncConfig,
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.settings import BASE_DIR, Settings
+
+Base = IdentityAuditBase
+"""Every domain model: integer id, created_at and updated_at in UTC."""
+
+metadata = orm_registry.metadata
+
+
+def enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    """Store an enum's values (`admin`), not its member names (`ADMIN`)."""
+    return [str(member.value) for member in enum_class]
+
+MIGRATIONS_DIR = BASE_DIR / "app" / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers and one writer work together; foreign keys are off in SQLite by default."""
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
+    if settings.is_sqlite:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        engine_config = EngineConfig(echo=settings.db_echo, connect_args={"timeout": 10})
+    else:
+        engine_config = EngineConfig(echo=settings.db_echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return SQLAlchemyAsyncConfig(
+        connection_string=settings.database_url,
+        engine_config=engine_config,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_dependency_key="db_session",
+        alembic_config=AlembicAsyncConfig(
+            script_location=str(MIGRATIONS_DIR),
+            script_config=str(MIGRATIONS_DIR / "alembic.ini"),
+            version_table_name="alembic_version",
+            render_as_batch=True,
+            compare_type=True,
+        ),
+        create_all=False,
+    )
+
+
+def make_sqlalchemy_plugin(config: SQLAlchemyAsyncConfig) -> SQLAlchemyPlugin:
+    return SQLAlchemyPlugin(config=config)
+
+
+async def provide_transaction(db_session: AsyncSession) -> AsyncGenerator[AsyncSession, None]:
+    """One transaction per request: committed when the handler returns, rolled back when it raises.
+
+    A commit error surfaces as an error response instead of being lost after a success was sent.
+    """
+    if db_session.in_transaction():
+        await db_session.commit()
+    async with db_session.begin():
+        yield db_session

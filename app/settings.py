@@ -1,0 +1,87 @@
+"""Settings read once from environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _secret_key(var_dir: Path) -> str:
+    """SECRET_KEY from the environment, else one kept in var/ so sessions survive restarts.
+
+    The file is created on first use and never committed (var/ is ignored).
+    """
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    public_url: str = "http://127.0.0.1:8000"
+    debug: bool = False
+    var_dir: Path = field(default=BASE_DIR / "var")
+    default_locale: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_import_bytes: int = 10 * 1024 * 1024
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    db_echo: bool = False
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    var_dir = Path(os.environ.get("VAR_DIR", str(BASE_DIR / "var")))
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'chophien.db'}"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
+    return Settings(
+        database_url=database_url,
+        secret_key=_secret_key(var_dir),
+        public_url=os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        debug=_bool("DEBUG", False),
+        var_dir=var_dir,
+        max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        max_import_bytes=_int("MAX_IMPORT_BYTES", 10 * 1024 * 1024),
+        login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
+        login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
+        db_echo=_bool("DB_ECHO", False),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

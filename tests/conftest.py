@@ -1,0 +1,118 @@
+"""Test set-up shared by every layer.
+
+The database is chosen by TEST_DB: `sqlite` (default, a file in a temporary folder) or `postgres` (a fresh
+database on TEST_PG_URL, default postgresql://postgres@127.0.0.1:5432, created for this run and dropped
+after it). The schema comes from the Alembic migrations, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="chophien-test-"))
+TEST_DB = os.environ.get("TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DB_NAME = f"chophien_test_{os.getpid()}_{secrets.token_hex(3)}"
+
+if TEST_DB == "postgres":
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    os.environ["DATABASE_URL"] = base.replace("postgresql://", "postgresql+asyncpg://") + "/" + PG_DB_NAME
+else:
+    os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{_TMP / 'test.db'}"
+os.environ["SECRET_KEY"] = "test-secret-key-not-for-production"
+os.environ["VAR_DIR"] = str(_TMP / "var")
+os.environ.setdefault("LOGIN_MAX_FAILURES", "5")
+
+from litestar import Litestar  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine  # noqa: E402
+
+from app.asgi import create_app  # noqa: E402
+from app.cli import migrate_database  # noqa: E402
+from app.db import metadata  # noqa: E402
+from app.settings import get_settings  # noqa: E402
+
+# Reference data loaded by migrations: kept between tests.
+KEEP_TABLES = {"alembic_version", "ocop_group"}
+
+
+async def _create_pg_database() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{PG_DB_NAME}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_pg_database() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB_NAME}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[str]:
+    if TEST_DB == "postgres":
+        asyncio.run(_create_pg_database())
+    migrate_database()
+    yield get_settings().database_url
+    if TEST_DB == "postgres":
+        asyncio.run(_drop_pg_database())
+
+
+@pytest.fixture(scope="session")
+async def engine(database: str) -> AsyncIterator[object]:
+    eng = create_async_engine(database)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(engine: object) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)  # type: ignore[call-overload, no-any-return]
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(request: pytest.FixtureRequest, engine: object) -> AsyncIterator[None]:
+    """Every test starts from the migrated schema with its reference data and nothing else."""
+    if not request.node.get_closest_marker("browser"):
+        tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
+        async with engine.begin() as conn:  # type: ignore[attr-defined]
+            if TEST_DB == "postgres":
+                names = ", ".join(f'"{t}"' for t in tables)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    await conn.execute(text(f'DELETE FROM "{table}"'))
+    yield
+
+
+@pytest.fixture
+async def db(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def app(database: str) -> Litestar:
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://127.0.0.1:8000") as c:
+        yield c
