@@ -190,3 +190,81 @@ def backup(target: Path) -> None:
     with sqlite3.connect(source_path) as source, sqlite3.connect(target) as dest:
         source.backup(dest)
     click.echo(f"backed up to {target}")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import producers or products from a CSV file (UTF-8 with or without BOM; comma or semicolon)."""
+
+
+def _run_import(kind_name: str, file: Path, organization_id: int | None, dry_run: bool, lang: str) -> None:
+    """Check every row, then import them all; or import nothing, list the errors and exit 1."""
+    from typing import Any
+
+    from app.catalog.importer import ImportKind, ImportReport, run_import
+    from app.errors import DomainError
+    from app.i18n import set_locale
+
+    set_locale(lang)  # asyncio.run copies this context, so messages come in `lang`
+    kind = ImportKind(kind_name)
+    data = file.read_bytes()
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            label = f"{kind.value}: checking, importing"
+            bars.append(click.progressbar(length=total, label=label, file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(done - bars[0].pos)
+
+    async def work(session: AsyncSession) -> ImportReport:
+        return await run_import(
+            session, None, kind, data, organization_id=organization_id, progress=progress, dry_run=dry_run
+        )
+
+    try:
+        report = run_in_session(work)
+    except DomainError as err:
+        fail(err.message)
+        return
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    for notice in report.notices:
+        click.echo(notice)
+    if report.more_notices:
+        click.echo(f"… and {report.more_notices} more notices")
+    if not report.ok:
+        for error in report.errors:
+            click.secho(str(error), fg="red", err=True)
+        if report.more_errors:
+            click.secho(f"… and {report.more_errors} more errors", fg="red", err=True)
+        fail(f"{report.error_count} error(s): nothing imported. Correct the file and run the import again.")
+        return
+    if dry_run:
+        click.echo(f"{report.total_rows} row(s) checked, no errors (dry run: nothing imported)")
+        return
+    click.echo(f"{report.created} {kind.value} imported ({report.total_rows} rows)")
+
+
+@import_group.command("producers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--organization-id", type=int, default=None, help="The organization new producers belong to.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; import nothing.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", help="Language of the messages.")
+def import_producers_command(file: Path, organization_id: int | None, dry_run: bool, lang: str) -> None:
+    """Import producers from FILE: name, kind, registration_no, province, ward, address, … (see README)."""
+    _run_import("producers", file, organization_id, dry_run, lang)
+
+
+@import_group.command("products")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; import nothing.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", help="Language of the messages.")
+def import_products_command(file: Path, dry_run: bool, lang: str) -> None:
+    """Import products from FILE; each row names its producer by registration number or exact name."""
+    _run_import("products", file, None, dry_run, lang)
+
+
+if __name__ == "__main__":
+    main()

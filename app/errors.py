@@ -93,6 +93,9 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, 
         return 403, "forbidden", _("You are not allowed to do this."), {}, {}
     if isinstance(exc, ValidationException):
         return 400, "bad_request", _("The request is malformed: %(detail)s", detail=exc.detail), {}, {}
+    if isinstance(exc, HTTPException) and exc.status_code == 400:
+        # Litestar's own refusals of a body it cannot read (malformed JSON, a broken multipart form).
+        return 400, "bad_request", _("The request is malformed: %(detail)s", detail=exc.detail), {}, {}
     if isinstance(exc, HTTPException):
         code = "too_large" if exc.status_code == 413 else "http_error"
         detail = _("The upload is too large.") if exc.status_code == 413 else str(exc.detail)

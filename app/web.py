@@ -52,7 +52,8 @@ def page(
 
 
 def redirect(request: Request[Any, Any, Any], url: str) -> Response[Any]:
-    """After a change: 303 for a plain form post, HX-Location for htmx so only the page body changes."""
+    """After a change: 303 for a plain form post; for htmx, HX-Redirect, so the browser loads the next page
+    whole (its title, navigation and flash messages included)."""
     if request.headers.get("hx-request") == "true":
-        return Response(content=b"", status_code=204, headers={"HX-Location": url, **VARY})
+        return Response(content=b"", status_code=204, headers={"HX-Redirect": url, **VARY})
     return Redirect(path=url, status_code=303, headers=VARY)

@@ -87,18 +87,25 @@ def sessionmaker(engine: object) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture(autouse=True)
-async def clean_tables(request: pytest.FixtureRequest, engine: object) -> AsyncIterator[None]:
-    """Every test starts from the migrated schema with its reference data and nothing else."""
+def clean_tables(request: pytest.FixtureRequest) -> None:
+    """Every test starts from the migrated schema with its reference data and nothing else.
+
+    Browser tests are left out: they run against a served app with its own database, and Playwright's
+    event loop must not meet pytest-asyncio's."""
     if not request.node.get_closest_marker("browser"):
-        tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
-        async with engine.begin() as conn:  # type: ignore[attr-defined]
-            if TEST_DB == "postgres":
-                names = ", ".join(f'"{t}"' for t in tables)
-                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    await conn.execute(text(f'DELETE FROM "{table}"'))
-    yield
+        request.getfixturevalue("empty_database")
+
+
+@pytest.fixture
+async def empty_database(engine: object) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    async with engine.begin() as conn:  # type: ignore[attr-defined]
+        if TEST_DB == "postgres":
+            names = ", ".join(f'"{t}"' for t in tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture

@@ -159,6 +159,13 @@ class ProducerService:
             stmt = stmt.where(Producer.province_code == province)
         return await paginate(self.session, stmt.order_by(Producer.name, Producer.id), page)
 
+    async def names(self, province: int | None = None) -> Sequence[Producer]:
+        """Every producer (for a filter's drop-down), by name."""
+        stmt = select(Producer)
+        if province:
+            stmt = stmt.where(Producer.province_code == province)
+        return (await self.session.scalars(stmt.order_by(Producer.name, Producer.id))).all()
+
     async def _check_unique_registration(self, registration_no: str | None, own_id: int | None) -> None:
         if not registration_no:
             return
@@ -307,6 +314,19 @@ class ProductService:
         if active_only:
             stmt = stmt.where(Product.is_active.is_(True))
         return (await self.session.scalars(stmt.order_by(Product.name_vi))).all()
+
+    async def choices(self, actor: CurrentUser) -> Sequence[Product]:
+        """The active products the actor may manage (for a combo's item rows), by producer and name."""
+        stmt = select(Product).join(Product.producer).where(Product.is_active.is_(True))
+        if not actor.is_admin:
+            stmt = stmt.where(
+                or_(
+                    Product.producer_id.in_(actor.vendor_of_producers or {-1}),
+                    Producer.organization_id.in_(actor.organizer_of or {-1}),
+                )
+            )
+        stmt = stmt.order_by(Producer.name, Product.name_vi, Product.id)
+        return (await self.session.scalars(stmt)).unique().all()
 
     async def _clean(self, raw: Mapping[str, Any], producer_id: int, own_id: int | None) -> rules.ProductFields:
         fields, errors = rules.clean_product(raw, today_vn())
@@ -517,3 +537,8 @@ class ComboService:
 def component_value(combo: Combo) -> int:
     """What the items would cost one by one: shown beside the combo price as the saving."""
     return sum(item.product.price_vnd * item.quantity for item in combo.items)
+
+
+def combo_saving(combo: Combo) -> int:
+    """How much the combo saves against buying its items one by one (never below zero)."""
+    return max(0, component_value(combo) - combo.price_vnd)
