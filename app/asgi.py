@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -20,6 +20,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import i18n
@@ -84,9 +85,13 @@ def make_jinja_environment() -> Environment:
 
 
 @get("/healthz", include_in_schema=False, opt={"exclude_from_csrf": True})
-async def healthz(db_session: AsyncSession) -> dict[str, str]:
-    await db_session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+async def healthz(db_session: AsyncSession) -> Response[dict[str, str]]:
+    """200 when the database answers, 503 when it does not (for load balancers and uptime checks)."""
+    try:
+        await db_session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return Response({"status": "database unavailable"}, status_code=503)
+    return Response({"status": "ok"})
 
 
 @get("/", name="home", include_in_schema=False)

@@ -132,14 +132,14 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             status_code=status,
             headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML", "Vary": "HX-Request"},
             media_type=MediaType.HTML,
-        )  # type: ignore[return-value]
+        )
     return Template(
         template_name="errors/error.html.jinja",
         context={"status": status, "message": message, "code": code},
         status_code=status,
         headers={"Vary": "HX-Request"},
         media_type=MediaType.HTML,
-    )  # type: ignore[return-value]
+    )
 
 
 exception_handlers: dict[type[Exception] | int, Any] = {

@@ -96,7 +96,7 @@ def choose_locale(user_locale: str | None, cookie: str | None, accept_language: 
     """The user's saved choice, then the cookie, then the browser's Accept-Language, then Vietnamese."""
     for candidate in (user_locale, cookie):
         if candidate in LOCALES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     return negotiate(accept_language) or DEFAULT_LOCALE
 
 

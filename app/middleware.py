@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.auth import is_bearer_request
@@ -53,7 +54,7 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
     cross-site, and the cookie session is ignored on them (see app.accounts.auth)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_bearer_request(scope):
+        if scope["type"] == ScopeType.HTTP and is_bearer_request(scope):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
@@ -64,7 +65,7 @@ class SecurityHeadersMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
 

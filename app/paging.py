@@ -33,7 +33,7 @@ class Page(Generic[T]):
         return self.page > 1
 
 
-async def paginate(session: AsyncSession, stmt: Select[tuple[T]], page: int, size: int = PAGE_SIZE) -> Page[T]:
+async def paginate(session: AsyncSession, stmt: Select[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
     page = max(1, page)
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = (await session.scalars(stmt.offset((page - 1) * size).limit(size))).unique().all()

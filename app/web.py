@@ -38,7 +38,7 @@ def page(
     ctx = dict(context or {})
     block = wanted_block(request, blocks)
     if block is not None:
-        return HTMXBlockTemplate(  # type: ignore[no-any-return]
+        return HTMXBlockTemplate(
             template_name=template,
             block_name=block,
             context=ctx,

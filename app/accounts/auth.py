@@ -50,8 +50,9 @@ class AuthMiddleware:
             async with self.session_maker() as session, session.begin():
                 user = await TokenService(session).user_for(token.strip())
                 return (current_user_from(user), "token") if user else (None, None)
-        session_data = scope.get("session") or {}
-        user_id = session_data.get(SESSION_USER_KEY) if isinstance(session_data, dict) else None
+        raw_session = scope.get("session")
+        session_data: dict[str, Any] = raw_session if isinstance(raw_session, dict) else {}
+        user_id = session_data.get(SESSION_USER_KEY)
         if not isinstance(user_id, int):
             return None, None
         async with self.session_maker() as session:

@@ -46,9 +46,9 @@ def clean_image(raw: bytes, max_bytes: int) -> CleanImage:
             if probe.width * probe.height > MAX_PIXELS:
                 raise ImageRejected(_("The image has too many pixels."))
             probe.verify()
-        with Image.open(io.BytesIO(raw)) as image:
-            image.load()
-            image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+        with Image.open(io.BytesIO(raw)) as opened:
+            opened.load()
+            image = opened.convert("RGBA" if opened.mode in ("RGBA", "LA", "P") else "RGB")
             image.thumbnail((MAX_SIDE, MAX_SIDE))
             out = io.BytesIO()
             image.save(out, format="WEBP", quality=82, method=4)

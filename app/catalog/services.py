@@ -131,7 +131,7 @@ class ProducerService:
             raise PermissionDenied(_("You may not manage this producer."))
         return producer
 
-    def _manageable(self, actor: CurrentUser) -> Select[tuple[Producer]]:
+    def _manageable(self, actor: CurrentUser) -> Select[Producer]:
         stmt = select(Producer)
         if not actor.is_admin:
             stmt = stmt.where(
@@ -272,7 +272,7 @@ class ProductService:
             raise NotFound(_("This product does not exist."))
         return product
 
-    def _filtered(self, filters: ProductFilters) -> Select[tuple[Product]]:
+    def _filtered(self, filters: ProductFilters) -> Select[Product]:
         stmt = select(Product).join(Product.producer)
         for word in _fold_query(filters.q):
             stmt = stmt.where(Product.search_text.contains(word))
