@@ -122,9 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_httponly=True,
         exclude=["/healthz"],
     )
-    template_config = TemplateConfig(
-        engine=JinjaTemplateEngine.from_environment(make_jinja_environment())
-    )
+    template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_jinja_environment()))
     return Litestar(
         route_handlers=[
             healthz,

@@ -34,6 +34,7 @@ def enum_values(enum_class: type[enum.Enum]) -> list[str]:
     """Store an enum's values (`admin`), not its member names (`ADMIN`)."""
     return [str(member.value) for member in enum_class]
 
+
 MIGRATIONS_DIR = BASE_DIR / "app" / "migrations"
 
 

@@ -107,9 +107,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if "user" not in request.scope:
         # Routing errors (404, 405) happen before the middleware that picks the locale: pick it here.
         request.scope["user"] = None
-        set_locale(
-            choose_locale(None, request.cookies.get("lang"), request.headers.get("accept-language"))
-        )
+        set_locale(choose_locale(None, request.cookies.get("lang"), request.headers.get("accept-language")))
     status, code, message, fields, extra = _describe(exc)
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)

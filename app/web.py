@@ -47,7 +47,11 @@ def page(
             media_type=MediaType.HTML,
         )
     return Template(
-        template_name=template, context=ctx, status_code=status, headers=all_headers, media_type=MediaType.HTML
+        template_name=template,
+        context=ctx,
+        status_code=status,
+        headers=all_headers,
+        media_type=MediaType.HTML,
     )
 
 

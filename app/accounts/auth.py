@@ -83,7 +83,9 @@ def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], handler: Base
         raise PermissionDenied(_("Only an administrator can do this."))
 
 
-def requires_catalog_manager(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def requires_catalog_manager(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     requires_login(connection, handler)
     if not connection.scope["user"].manages_catalog:
         raise PermissionDenied(_("You are not allowed to manage the catalog."))

@@ -215,7 +215,9 @@ class AdminUserController(Controller):
         return redirect(request, f"/admin/users/{user.id}")
 
     @get("/users/{user_id:int}", name="admin:user")
-    async def show_user(self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, user_id: int) -> Template:
+    async def show_user(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, user_id: int
+    ) -> Template:
         from app.catalog.services import ProducerService
 
         user = await UserService(tx).get(user_id)
@@ -315,4 +317,3 @@ class AccountApiController(Controller):
                 for m in user.memberships
             ],
         )
-

@@ -30,7 +30,7 @@ from app.settings import get_settings
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as one for a known email.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-TOKEN_PREFIX = "cp_"
+TOKEN_PREFIX = "cp_"  # noqa: S105 - a public marker, not a secret
 
 
 def hash_password(password: str) -> str:
@@ -136,7 +136,11 @@ class UserService:
                 fields={"email": _("A user with this email already exists.")},
             )
         user = User(
-            email=email, name=name.strip(), password_hash=hash_password(password), locale=locale, memberships=[]
+            email=email,
+            name=name.strip(),
+            password_hash=hash_password(password),
+            locale=locale,
+            memberships=[],
         )
         self.session.add(user)
         try:
@@ -317,12 +321,16 @@ class TokenService:
         """A new token; the plain value is returned once and never stored."""
         name = name.strip() or "token"
         if len(name) > 100:
-            raise ValidationFailed(_("The token name is too long."), fields={"name": _("At most 100 characters.")})
+            raise ValidationFailed(
+                _("The token name is too long."), fields={"name": _("At most 100 characters.")}
+            )
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = ApiToken(user_id=user_id, name=name, token_hash=hash_token(plain), prefix=plain[:10])
         self.session.add(token)
         await self.session.flush()
-        await audit.record(self.session, None, "accounts.token.created", "api_token", token.id, user_id=user_id)
+        await audit.record(
+            self.session, None, "accounts.token.created", "api_token", token.id, user_id=user_id
+        )
         return token, plain
 
     async def list_for(self, user_id: int) -> Sequence[ApiToken]:

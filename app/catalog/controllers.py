@@ -131,6 +131,7 @@ def _helpers() -> dict[str, Any]:
     today = today_vn()
     return {
         "today": today,
+        "max_upload_mb": max(1, get_settings().max_upload_bytes // (1024 * 1024)),
         "cert_status": _status_of(today),
         "province_name": province_name,
         "ward_name": ward_name,

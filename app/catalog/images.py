@@ -55,7 +55,9 @@ def clean_image(raw: bytes, max_bytes: int) -> CleanImage:
     except ImageRejected:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageRejected(_("This file is not an image we can read: upload a JPEG, PNG or WebP photo.")) from exc
+        raise ImageRejected(
+            _("This file is not an image we can read: upload a JPEG, PNG or WebP photo.")
+        ) from exc
     data = out.getvalue()
     return CleanImage(
         data=data,

@@ -113,7 +113,9 @@ class Product(Base):
     stars: Mapped[int | None]
     certificate_no: Mapped[str] = mapped_column(String(100), default="")
     certificate_level: Mapped[CertificateLevel | None] = mapped_column(
-        Enum(CertificateLevel, native_enum=False, length=20, validate_strings=True, values_callable=enum_values)
+        Enum(
+            CertificateLevel, native_enum=False, length=20, validate_strings=True, values_callable=enum_values
+        )
     )
     certified_on: Mapped[dt.date | None] = mapped_column(Date)
     expires_on: Mapped[dt.date | None] = mapped_column(Date)

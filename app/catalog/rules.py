@@ -73,7 +73,10 @@ def certificate_status(stars: int | None, expires_on: dt.date | None, today: dt.
 
 def is_certified(stars: int | None, expires_on: dt.date | None, today: dt.date) -> bool:
     """Only a 3–5★ product with a certificate in force carries the OCOP mark."""
-    return certificate_status(stars, expires_on, today) in (CertificateStatus.ACTIVE, CertificateStatus.EXPIRING)
+    return certificate_status(stars, expires_on, today) in (
+        CertificateStatus.ACTIVE,
+        CertificateStatus.EXPIRING,
+    )
 
 
 def in_vietnam(lat: float, lon: float) -> bool:
@@ -241,7 +244,9 @@ def clean_producer(raw: Mapping[str, Any]) -> tuple[ProducerFields | None, dict[
         errors["longitude"] = _("The longitude must be a number, such as 106.38.")
     if lat_ok and lon_ok:
         if (lat is None) != (lon is None):
-            errors["latitude" if lat is None else "longitude"] = _("Give both latitude and longitude, or neither.")
+            errors["latitude" if lat is None else "longitude"] = _(
+                "Give both latitude and longitude, or neither."
+            )
         elif lat is not None and lon is not None and not in_vietnam(lat, lon):
             errors["latitude"] = _("These coordinates are outside Vietnam.")
 

@@ -210,7 +210,9 @@ class ProducerService:
         for key, value in self._values(fields).items():
             setattr(producer, key, value)
         producer.search_text = producer_search_text(producer)
-        products = (await self.session.scalars(select(Product).where(Product.producer_id == producer.id))).all()
+        products = (
+            await self.session.scalars(select(Product).where(Product.producer_id == producer.id))
+        ).all()
         for product in products:
             product.search_text = product_search_text(product, producer)
         await self._flush()
@@ -246,7 +248,9 @@ class ProducerService:
         try:
             await self.session.flush()
         except IntegrityError as exc:
-            raise Conflict(_("This producer conflicts with another one (same registration number?).")) from exc
+            raise Conflict(
+                _("This producer conflicts with another one (same registration number?).")
+            ) from exc
 
 
 class ProductService:
@@ -328,7 +332,9 @@ class ProductService:
         stmt = stmt.order_by(Producer.name, Product.name_vi, Product.id)
         return (await self.session.scalars(stmt)).unique().all()
 
-    async def _clean(self, raw: Mapping[str, Any], producer_id: int, own_id: int | None) -> rules.ProductFields:
+    async def _clean(
+        self, raw: Mapping[str, Any], producer_id: int, own_id: int | None
+    ) -> rules.ProductFields:
         fields, errors = rules.clean_product(raw, today_vn())
         if fields is not None and fields.group_id is not None:
             if not await GroupService(self.session).exists(fields.group_id):
@@ -529,7 +535,11 @@ class ComboService:
         combo = await self.get_for_manage(actor, combo_id)
         combo.is_active = active
         await audit.record(
-            self.session, actor, "catalog.combo." + ("activated" if active else "deactivated"), "combo", combo.id
+            self.session,
+            actor,
+            "catalog.combo." + ("activated" if active else "deactivated"),
+            "combo",
+            combo.id,
         )
         return combo
 

@@ -29,4 +29,9 @@ async def test_seed_demo_includes_expired_and_expiring_certificates(db: AsyncSes
     await db.commit()
     products = (await db.scalars(select(Product))).all()
     statuses = {certificate_status(p.stars, p.expires_on, today_vn()) for p in products}
-    assert {CertificateStatus.ACTIVE, CertificateStatus.EXPIRING, CertificateStatus.EXPIRED, CertificateStatus.NONE} <= statuses
+    assert {
+        CertificateStatus.ACTIVE,
+        CertificateStatus.EXPIRING,
+        CertificateStatus.EXPIRED,
+        CertificateStatus.NONE,
+    } <= statuses

@@ -20,7 +20,9 @@ async def test_login_then_logout(client: AsyncTestClient[Any], db: AsyncSession)
     assert response.headers["location"].startswith("/login")
 
 
-async def test_wrong_password_is_refused_with_a_message(client: AsyncTestClient[Any], db: AsyncSession) -> None:
+async def test_wrong_password_is_refused_with_a_message(
+    client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
     await make_user(db, "ha@example.com")
     await client.get("/login")
     response = await client.post(
@@ -141,7 +143,9 @@ async def test_bad_password_change_shows_errors_and_changes_nothing(
     assert user.password_hash == before
 
 
-async def test_api_token_authenticates_and_can_be_revoked(client: AsyncTestClient[Any], db: AsyncSession) -> None:
+async def test_api_token_authenticates_and_can_be_revoked(
+    client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
     user = await make_user(db, "ha@example.com")
     await login(client, "ha@example.com")
     response = await client.post("/account/tokens", data={"name": "register 1"}, headers=csrf_headers(client))
@@ -248,8 +252,15 @@ async def test_granting_an_organizer_role_needs_an_organization(
     await make_user(db, "admin@example.com", role=Role.ADMIN)
     target = await make_user(db, "t@example.com")
     await login(client, "admin@example.com")
-    for data in ({"role": "organizer"}, {"role": "boss"}, {"role": "vendor"}, {"role": "vendor", "producer_id": "abc"}):
-        response = await client.post(f"/admin/users/{target.id}/roles", data=data, headers=csrf_headers(client))
+    for data in (
+        {"role": "organizer"},
+        {"role": "boss"},
+        {"role": "vendor"},
+        {"role": "vendor", "producer_id": "abc"},
+    ):
+        response = await client.post(
+            f"/admin/users/{target.id}/roles", data=data, headers=csrf_headers(client)
+        )
         assert response.status_code == 422, data
     assert await db.scalar(select(func.count(Membership.id)).where(Membership.user_id == target.id)) == 0
 

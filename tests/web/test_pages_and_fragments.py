@@ -48,7 +48,9 @@ async def test_plain_request_gets_the_whole_page() -> None:
 
 async def test_htmx_request_for_an_allowed_block_gets_only_that_block() -> None:
     async with AsyncTestClient(app=make_app()) as client:
-        response = await client.get("/demo-fragment", headers={"HX-Request": "true", "HX-Target": "login_form"})
+        response = await client.get(
+            "/demo-fragment", headers={"HX-Request": "true", "HX-Target": "login_form"}
+        )
     assert "<!doctype html>" not in response.text
     assert 'name="password"' in response.text
     assert response.headers["vary"] == "HX-Request"

@@ -1,7 +1,7 @@
 """initial schema: accounts and catalog
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 05:43:04.508766+00:00
 """
 
