@@ -48,7 +48,7 @@ def optional_int(raw: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        raise ValidationFailed(_("Expected a number."))
+        raise ValidationFailed(_("Enter a number."))
     return int(raw)
 
 

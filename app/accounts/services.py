@@ -127,7 +127,7 @@ class UserService:
         if locale is not None and locale not in LOCALES:
             fields["locale"] = _("Choose Vietnamese or English.")
         if len(name) > 200:
-            fields["name"] = _("The name is too long.")
+            fields["name"] = _("The name is too long: at most 200 characters.")
         if fields:
             raise ValidationFailed(_("Please correct the marked fields."), fields=fields)
         if await self.by_email(email) is not None:

@@ -44,7 +44,7 @@ def clean_image(raw: bytes, max_bytes: int) -> CleanImage:
             if fmt not in ALLOWED_FORMATS:
                 raise ImageRejected(_("Upload a JPEG, PNG, WebP or GIF image."))
             if probe.width * probe.height > MAX_PIXELS:
-                raise ImageRejected(_("The image has too many pixels."))
+                raise ImageRejected(_("The image is too large: at most 40 megapixels."))
             probe.verify()
         with Image.open(io.BytesIO(raw)) as opened:
             opened.load()

@@ -101,7 +101,7 @@ def _text(raw: Mapping[str, Any], key: str, limit: int) -> tuple[str, str | None
     if value is None:
         return "", None
     if not isinstance(value, str):
-        return "", _("Expected text.")
+        return "", _("Enter text.")
     value = value.strip()
     if len(value) > limit:
         return value, _("At most %(limit)d characters.", limit=limit)
@@ -175,7 +175,7 @@ def _price(value: Any) -> tuple[int | None, str | None]:
         if str(err) == "negative":
             return None, _("The price cannot be negative.")
         if str(err) == "too large":
-            return None, _("The price is too large.")
+            return None, _("The price is too large: check the number of zeros.")
         return None, _("The price must be a whole number of đồng, without decimals.")
 
 
@@ -331,7 +331,7 @@ def clean_product(raw: Mapping[str, Any], today: dt.date) -> tuple[ProductFields
 
     stars, ok = _optional_int(raw.get("stars"))
     if not ok or (stars is not None and stars not in (3, 4, 5)):
-        errors["stars"] = _("OCOP certified products have 3, 4 or 5 stars; leave empty if not rated.")
+        errors["stars"] = _("Stars must be 3, 4 or 5; leave the field empty for a product without an OCOP rating.")
         stars = None
 
     certificate_no = take("certificate_no", _text(raw, "certificate_no", 100))
