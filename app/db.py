@@ -20,6 +20,7 @@ from advanced_alchemy.extensions.litestar import (
 )
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.settings import BASE_DIR, Settings
@@ -40,10 +41,14 @@ MIGRATIONS_DIR = BASE_DIR / "app" / "migrations"
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers and one writer work together; foreign keys are off in SQLite by default."""
-    module = type(dbapi_connection).__module__
-    if "sqlite" not in module:
+    """WAL lets readers and one writer work together; foreign keys are off in SQLite by default.
+
+    The driver's own transaction handling is switched off (isolation_level None): it would open a
+    transaction only before the first write, so reads and savepoints could fall outside it. SQLAlchemy's
+    begin event below opens every transaction explicitly instead, as on PostgreSQL."""
+    if "sqlite" not in type(dbapi_connection).__module__:
         return
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -51,9 +56,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    # Tests read what the app has just committed; a held snapshot would hide it (see tests/conftest.py).
+    if connection.get_execution_options().get("sqlite_lazy_begin"):
+        return
+    connection.exec_driver_sql("BEGIN")
+
+
 def make_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     if settings.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
+    if settings.db_pool == "null":
+        engine_config = EngineConfig(echo=settings.db_echo, poolclass=NullPool)
+    elif settings.is_sqlite:
         engine_config = EngineConfig(echo=settings.db_echo, connect_args={"timeout": 10})
     else:
         engine_config = EngineConfig(echo=settings.db_echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

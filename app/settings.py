@@ -53,6 +53,8 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     db_echo: bool = False
+    # `null` opens a connection per use: for tests, whose clients each run the app on a new event loop.
+    db_pool: str = "queue"
 
     @property
     def cookie_secure(self) -> bool:
@@ -79,6 +81,7 @@ def load_settings() -> Settings:
         login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         db_echo=_bool("DB_ECHO", False),
+        db_pool=os.environ.get("DB_POOL", "queue"),
     )
 
 

@@ -28,6 +28,7 @@ else:
     os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{_TMP / 'test.db'}"
 os.environ["SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["VAR_DIR"] = str(_TMP / "var")
+os.environ["DB_POOL"] = "null"
 os.environ.setdefault("LOGIN_MAX_FAILURES", "5")
 
 from litestar import Litestar  # noqa: E402
@@ -83,7 +84,10 @@ async def engine(database: str) -> AsyncIterator[object]:
 
 @pytest.fixture(scope="session")
 def sessionmaker(engine: object) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)  # type: ignore[call-overload, no-any-return]
+    """Sessions for the tests themselves. On SQLite they do not open a transaction before the first write
+    (app.db), so a read sees what the app committed a moment before instead of an older snapshot."""
+    lazy = engine.execution_options(sqlite_lazy_begin=True)  # type: ignore[attr-defined]
+    return async_sessionmaker(lazy, expire_on_commit=False)
 
 
 @pytest.fixture(autouse=True)
@@ -114,8 +118,10 @@ async def db(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[As
         yield session
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def app(database: str) -> Litestar:
+    """A new app per test: the test client runs it on its own event loop, and a pooled connection must
+    never outlive the loop it was made on."""
     return create_app()
 
 

@@ -104,7 +104,9 @@ class ImportController(Controller):
         )
 
     @get("/", name="catalog:import")
-    async def show(self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, kind: str = "") -> Template:
+    async def show(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, kind: str = ""
+    ) -> Template:
         return await self._render(request, tx, kind=kind)
 
     @post("/", name="catalog:import_submit")
@@ -120,9 +122,7 @@ class ImportController(Controller):
             kind = ImportKind(kind_text.strip() if isinstance(kind_text, str) else "")
         except ValueError:
             message = _("Choose what the file holds: producers or products.")
-            return await self._render(
-                request, tx, message=message, errors={"kind": message}, status=422
-            )
+            return await self._render(request, tx, message=message, errors={"kind": message}, status=422)
 
         upload = data.get("file")
         filename = upload.filename if isinstance(upload, UploadFile) else ""
@@ -130,16 +130,25 @@ class ImportController(Controller):
         content = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
         if isinstance(upload, UploadFile):
             await upload.close()
-        common: dict[str, Any] = {"kind": kind.value, "organization_id": organization_id, "filename": filename}
+        common: dict[str, Any] = {
+            "kind": kind.value,
+            "organization_id": organization_id,
+            "filename": filename,
+        }
         if not filename and not content:
             message = _("Choose a CSV file to upload.")
-            return await self._render(request, tx, message=message, errors={"file": message}, status=422, **common)
+            return await self._render(
+                request, tx, message=message, errors={"file": message}, status=422, **common
+            )
         if len(content) > limit:
             message = _(
-                "The file is larger than %(limit)s MB. Split it into several files and import them one by one.",
+                "The file is larger than %(limit)s MB. Split it into several files and import them "
+                "one by one.",
                 limit=_megabytes(limit),
             )
-            return await self._render(request, tx, message=message, errors={"file": message}, status=413, **common)
+            return await self._render(
+                request, tx, message=message, errors={"file": message}, status=413, **common
+            )
 
         try:
             report = await run_import(tx, request.user, kind, content, organization_id=organization_id)
@@ -162,6 +171,6 @@ class ImportController(Controller):
             content = BOM + content
         return Response(
             content=content,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

@@ -81,7 +81,7 @@ class Producer(Base):
     # Folded (no diacritics, lower case) name for search that finds "Kẹo dừa" from "keo dua".
     search_text: Mapped[str] = mapped_column(Text, default="")
 
-    products: Mapped[list[Product]] = relationship(back_populates="producer", lazy="noload")
+    products: Mapped[list[Product]] = relationship(back_populates="producer", lazy="raise")
 
 
 class OcopGroup(Base):
