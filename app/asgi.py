@@ -123,6 +123,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["/healthz"],
     )
     template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_jinja_environment()))
+
+    async def dispose_engine() -> None:
+        # advanced-alchemy's own lifespan skips its dispose once another config in the process (the CLI's
+        # migrations) has made the state keys unique ("db_engine_1"); without this, pooled asyncpg
+        # connections outlive the event loop that made them (test clients, reloads).
+        await alchemy_config.get_engine().dispose()
+
     return Litestar(
         route_handlers=[
             healthz,
@@ -141,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogApiController,
         ],
         dependencies={"tx": provide_transaction},
+        on_shutdown=[dispose_engine],
         plugins=[
             make_sqlalchemy_plugin(alchemy_config),
             HTMXPlugin(),
@@ -149,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             SecurityHeadersMiddleware,
             session_config.middleware,
-            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config),
+            DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_cookie=session_config.key),
             DefineMiddleware(AuthMiddleware, session_maker=alchemy_config.create_session_maker()),
             LocaleMiddleware,
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware.csrf import CSRFMiddleware
@@ -50,11 +51,26 @@ class LocaleMiddleware:
 
 
 class TokenAwareCSRFMiddleware(CSRFMiddleware):
-    """Litestar's CSRF check, skipped for Bearer-token requests: no browser sends such a header
-    cross-site, and the cookie session is ignored on them (see app.accounts.auth)."""
+    """Litestar's CSRF check, skipped where no ambient credential could be abused: Bearer-token requests
+    (no browser sends that header cross-site, and the cookie session is ignored on them, see
+    app.accounts.auth) and API calls that carry no session cookie at all (they are anonymous, so they get
+    the API's 401 rather than a CSRF refusal)."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig, session_cookie: str) -> None:
+        super().__init__(app, config)
+        self.session_cookie = session_cookie.encode()
+
+    def _has_session_cookie(self, scope: Scope) -> bool:
+        return any(
+            name == b"cookie" and self.session_cookie + b"=" in value
+            for name, value in scope.get("headers", [])
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and is_bearer_request(scope):
+        if scope["type"] == ScopeType.HTTP and (
+            is_bearer_request(scope)
+            or (scope["path"].startswith("/api/") and not self._has_session_cookie(scope))
+        ):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

@@ -72,7 +72,7 @@ COMBO_ROWS = 6
 def _int(raw: str | None) -> int | None:
     """A filter value from a query string: digits, or nothing. Odd values are ignored, not refused."""
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
 def _page_no(raw: str | None) -> int:
@@ -298,7 +298,9 @@ class PublicCatalogController(Controller):
         )
 
     @get("/products/{product_id:int}/qr.svg", name="catalog:product_qr")
-    async def product_qr(self, request: Request[Any, Any, Any], tx: AsyncSession, product_id: int) -> Response[bytes]:
+    async def product_qr(
+        self, request: Request[Any, Any, Any], tx: AsyncSession, product_id: int
+    ) -> Response[bytes]:
         product = await ProductService(tx).get_public(product_id)
         return Response(
             content=qr.svg_document(_absolute(request, product_path(product.id))),
@@ -318,10 +320,9 @@ class PublicCatalogController(Controller):
         province: str = "",
         page_no: Annotated[str, PageParam] = "1",
     ) -> Template:
-        params = {"q": q.strip()[:100], "province": _int(province) or ""}
-        producers = await ProducerService(tx).list_public(
-            params["q"], _int(province), _page_no(page_no)
-        )
+        query, province_code = q.strip()[:100], _int(province)
+        params = {"q": query, "province": province_code or ""}
+        producers = await ProducerService(tx).list_public(query, province_code, _page_no(page_no))
         return page(
             request,
             "catalog/producers.html.jinja",
@@ -725,12 +726,16 @@ class ComboController(Controller):
                 request.user, combo_raw(data), producer_id=producer_id, organization_id=organization_id
             )
         except ValidationFailed as err:
-            return await self._render_form(request, tx, data, errors=err.fields, status=422, blocks=["combo_form"])
+            return await self._render_form(
+                request, tx, data, errors=err.fields, status=422, blocks=["combo_form"]
+            )
         flash(request, _("The combo “%(name)s” was created.", name=combo.name_vi), "success")
         return redirect(request, "/manage/combos")
 
     @get("/{combo_id:int}/edit", name="manage:combo_edit")
-    async def edit_combo(self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, combo_id: int) -> Template:
+    async def edit_combo(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, combo_id: int
+    ) -> Template:
         combo = await ComboService(tx).get_for_manage(request.user, combo_id)
         return await self._render_form(request, tx, combo_form_from(combo), combo=combo)
 
@@ -754,13 +759,17 @@ class ComboController(Controller):
         return redirect(request, "/manage/combos")
 
     @post("/{combo_id:int}/deactivate", name="manage:combo_deactivate")
-    async def deactivate_combo(self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, combo_id: int) -> Any:
+    async def deactivate_combo(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, combo_id: int
+    ) -> Any:
         await ComboService(tx).set_active(request.user, combo_id, False)
         flash(request, _("The combo is hidden from the catalog."), "success")
         return redirect(request, "/manage/combos")
 
     @post("/{combo_id:int}/activate", name="manage:combo_activate")
-    async def activate_combo(self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, combo_id: int) -> Any:
+    async def activate_combo(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, combo_id: int
+    ) -> Any:
         await ComboService(tx).set_active(request.user, combo_id, True)
         flash(request, _("The combo is back in the catalog."), "success")
         return redirect(request, "/manage/combos")
@@ -785,7 +794,9 @@ class MediaController(Controller):
     include_in_schema = False
 
     @get("/{media_id:int}", name="media:get")
-    async def get_media(self, request: Request[Any, Any, Any], tx: AsyncSession, media_id: int) -> Response[bytes]:
+    async def get_media(
+        self, request: Request[Any, Any, Any], tx: AsyncSession, media_id: int
+    ) -> Response[bytes]:
         media = await MediaService(tx).get(media_id)
         etag = f'"{media.sha256}"'
         headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"}
@@ -892,7 +903,8 @@ PRODUCT_BODY = Body(
         "A JSON object with the product's fields: producer_id (on creation), name_vi, name_en, group_id, "
         "stars (3, 4, 5 or null), certificate_no, certificate_level (province | central), certified_on and "
         "expires_on (YYYY-MM-DD; expiry defaults to issue + 36 months), price_vnd (whole đồng), unit, sku, "
-        "barcode (EAN/GTIN), origin_vi/en, ingredients_vi/en, story_vi/en. Wrong values get 422 with `fields`."
+        "barcode (EAN/GTIN), origin_vi/en, ingredients_vi/en, story_vi/en. "
+        "Wrong values get 422 with `fields`."
     ),
 )
 PRODUCER_BODY = Body(
@@ -959,7 +971,11 @@ class CatalogApiController(Controller):
         today = today_vn()
         return ProductPage(items=[product_out(request, p, today) for p in found.items], **_page_meta(found))
 
-    @get("/products/{product_id:int}", name="api:product", summary="A public product, with its certificate status")
+    @get(
+        "/products/{product_id:int}",
+        name="api:product",
+        summary="A public product, with its certificate status",
+    )
     async def product(self, request: Request[Any, Any, Any], tx: AsyncSession, product_id: int) -> ProductOut:
         product = await ProductService(tx).get_public(product_id)
         return product_out(request, product, today_vn())
@@ -1017,7 +1033,9 @@ class CatalogApiController(Controller):
         return ProducerPage(items=[producer_out(request, p) for p in found.items], **_page_meta(found))
 
     @get("/producers/{producer_id:int}", name="api:producer", summary="A producer")
-    async def producer(self, request: Request[Any, Any, Any], tx: AsyncSession, producer_id: int) -> ProducerOut:
+    async def producer(
+        self, request: Request[Any, Any, Any], tx: AsyncSession, producer_id: int
+    ) -> ProducerOut:
         return producer_out(request, await ProducerService(tx).get(producer_id))
 
     @post(
@@ -1034,7 +1052,8 @@ class CatalogApiController(Controller):
         data: Annotated[dict[str, Any], PRODUCER_BODY],
     ) -> ProducerOut:
         organization = data.get("organization_id")
-        organization_id = organization if isinstance(organization, int) and not isinstance(organization, bool) else None
+        is_id = isinstance(organization, int) and not isinstance(organization, bool)
+        organization_id = organization if is_id else None
         producer = await ProducerService(tx).create(request.user, data, organization_id=organization_id)
         return producer_out(request, producer)
 

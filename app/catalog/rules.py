@@ -331,7 +331,9 @@ def clean_product(raw: Mapping[str, Any], today: dt.date) -> tuple[ProductFields
 
     stars, ok = _optional_int(raw.get("stars"))
     if not ok or (stars is not None and stars not in (3, 4, 5)):
-        errors["stars"] = _("Stars must be 3, 4 or 5; leave the field empty for a product without an OCOP rating.")
+        errors["stars"] = _(
+            "Stars must be 3, 4 or 5; leave the field empty for a product without an OCOP rating."
+        )
         stars = None
 
     certificate_no = take("certificate_no", _text(raw, "certificate_no", 100))

@@ -368,6 +368,7 @@ class ProductService:
         product.search_text = product_search_text(product, producer)
         self.session.add(product)
         await self._flush()
+        await self.session.refresh(product, ["producer", "group"])  # callers may show both at once
         await audit.record(self.session, actor, "catalog.product.created", "product", product.id)
         return product
 
@@ -378,6 +379,7 @@ class ProductService:
             setattr(product, key, value)
         product.search_text = product_search_text(product, product.producer)
         await self._flush()
+        await self.session.refresh(product, ["group"])  # the group may have changed with group_id
         await audit.record(self.session, actor, "catalog.product.updated", "product", product.id)
         return product
 

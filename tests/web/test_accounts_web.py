@@ -270,3 +270,19 @@ async def test_security_headers_are_sent(client: AsyncTestClient[Any]) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "httponly" in response.headers.get("set-cookie", "").lower()
+
+
+async def test_anonymous_api_write_is_401_not_a_csrf_refusal(client: AsyncTestClient[Any]) -> None:
+    response = await client.post("/api/v1/products", json={"name_vi": "x"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_authenticated"
+
+
+async def test_api_write_with_a_session_cookie_still_needs_the_csrf_header(
+    client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    await make_user(db, "ha@example.com")
+    await login(client, "ha@example.com")
+    response = await client.post("/api/v1/products", json={"name_vi": "x"})
+    assert response.status_code == 403
+    assert response.json()["error"] == "csrf"
