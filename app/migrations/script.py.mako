@@ -6,11 +6,12 @@ Create Date: ${create_date}
 """
 
 import sqlalchemy as sa
-from advanced_alchemy.types import DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 ${imports if imports else ""}
 
 sa.DateTimeUTC = DateTimeUTC  # type: ignore[attr-defined]
+sa.GUID = GUID  # type: ignore[attr-defined]
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
