@@ -18,6 +18,7 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
+from litestar import Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,9 +62,12 @@ def _sqlite_begin(connection: Any) -> None:
     if connection.dialect.name != "sqlite":
         return
     # Tests read what the app has just committed; a held snapshot would hide it (see tests/conftest.py).
-    if connection.get_execution_options().get("sqlite_lazy_begin"):
+    options = connection.get_execution_options()
+    if options.get("sqlite_lazy_begin"):
         return
-    connection.exec_driver_sql("BEGIN")
+    # A request that writes takes SQLite's write lock at once (waiting up to busy_timeout): a deferred
+    # transaction that read first could not upgrade once another writer committed, and would fail.
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_begin_immediate") else "BEGIN")
 
 
 def make_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
@@ -95,7 +99,12 @@ def make_sqlalchemy_plugin(config: SQLAlchemyAsyncConfig) -> SQLAlchemyPlugin:
     return SQLAlchemyPlugin(config=config)
 
 
-async def provide_transaction(db_session: AsyncSession) -> AsyncGenerator[AsyncSession, None]:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def provide_transaction(
+    db_session: AsyncSession, request: Request[Any, Any, Any]
+) -> AsyncGenerator[AsyncSession, None]:
     """One transaction per request: committed when the handler returns, rolled back when it raises.
 
     A commit error surfaces as an error response instead of being lost after a success was sent.
@@ -103,4 +112,6 @@ async def provide_transaction(db_session: AsyncSession) -> AsyncGenerator[AsyncS
     if db_session.in_transaction():
         await db_session.commit()
     async with db_session.begin():
+        if request.method not in SAFE_METHODS:
+            await db_session.connection(execution_options={"sqlite_begin_immediate": True})
         yield db_session
