@@ -501,6 +501,8 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         producer_id=producers["banh_trang"].id,
     )
 
+    await seed_places_and_stock(session, producers, products, vinh_long.id)
+
     users = UserService(session)
     admin = await users.create("admin@chophien.vn", DEMO_PASSWORD, name="Quản trị viên", locale="vi")
     await users.grant(None, admin.id, Role.ADMIN)
@@ -513,3 +515,128 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     cashier = await users.create("thungan@chophien.vn", DEMO_PASSWORD, name="Lê Thu Ngân", locale="vi")
     await users.grant(None, cashier.id, Role.CASHIER, producer_id=producers["htx_dua"].id)
     return {"producers": len(producers), "products": len(products)}
+
+
+async def seed_places_and_stock(
+    session: AsyncSession, producers: dict[str, Any], products: dict[str, Any], organization_id: int
+) -> None:
+    """Warehouses, a fair booth and a showroom with registers, stock received through the ledger, and the
+    bank accounts VietQR codes pay into."""
+    from app.inventory.models import Location, LocationKind, MovementKind
+    from app.inventory.services import StockService
+    from app.payments.models import BankAccount
+    from app.pos.models import Register
+
+    def place(name: str, kind: LocationKind, *, producer: str | None = None, **fields: Any) -> Location:
+        location = Location(
+            name=name,
+            kind=kind,
+            producer_id=producers[producer].id if producer else None,
+            organization_id=None if producer else organization_id,
+            **fields,
+        )
+        session.add(location)
+        return location
+
+    warehouse = place(
+        "Kho Hợp tác xã Dừa Giồng Trôm",
+        LocationKind.WAREHOUSE,
+        producer="htx_dua",
+        address="Ấp 3, xã Giồng Trôm",
+        province_code=86,
+        latitude=10.151,
+        longitude=106.497,
+    )
+    booth = place(
+        "Gian hàng HTX Dừa Giồng Trôm",
+        LocationKind.BOOTH,
+        producer="htx_dua",
+        address="Hội chợ OCOP Vĩnh Long, gian A-01",
+        province_code=86,
+        latitude=10.2537,
+        longitude=105.9722,
+    )
+    banh_trang_store = place(
+        "Cửa hàng Bánh tráng Tư Nhung",
+        LocationKind.SHOWROOM,
+        producer="banh_trang",
+        address="Quốc lộ 22, phường Trảng Bàng",
+        province_code=80,
+        latitude=11.031,
+        longitude=106.362,
+    )
+    showroom = place(
+        "Điểm bán sản phẩm OCOP Bến xe Bến Tre",
+        LocationKind.SHOWROOM,
+        address="Bến xe khách Bến Tre, phường Phú Khương",
+        province_code=86,
+        latitude=10.243,
+        longitude=106.371,
+    )
+    await session.flush()
+    session.add_all(
+        [
+            Register(location_id=booth.id, name="Quầy 1"),
+            Register(location_id=booth.id, name="Quầy 2"),
+            Register(location_id=banh_trang_store.id, name="Quầy 1"),
+            Register(location_id=showroom.id, name="Quầy 1"),
+            BankAccount(
+                producer_id=producers["htx_dua"].id,
+                bank_bin="970436",
+                account_no="0071000123456",
+                account_name="HTX DUA GIONG TROM",
+            ),
+            BankAccount(
+                producer_id=producers["banh_trang"].id,
+                bank_bin="970405",
+                account_no="7300205123456",
+                account_name="PHAM THI NHUNG",
+            ),
+            BankAccount(
+                organization_id=organization_id,
+                bank_bin="970418",
+                account_no="74010000123456",
+                account_name="SO NONG NGHIEP VA MOI TRUONG VINH LONG",
+            ),
+        ]
+    )
+    stock = StockService(session)
+    receipts = [
+        (warehouse, "keo_dua_sap", 200),
+        (warehouse, "dau_dua", 80),
+        (warehouse, "thach_dua", 60),
+        (booth, "keo_dua_sap", 40),
+        (booth, "dau_dua", 12),
+        (booth, "thach_dua", 25),
+        (banh_trang_store, "banh_trang_phoi_suong", 120),
+        (banh_trang_store, "muoi_tom", 4),
+        (showroom, "chanh_muoi", 30),
+        (showroom, "keo_dua_sua", 24),
+        (showroom, "dau_dua", 10),
+        (showroom, "muoi_hat", 50),
+        (showroom, "banh_trang_phoi_suong", 20),
+        (showroom, "mat_ong_nhan", 6),
+    ]
+    for location, product_key, quantity in receipts:
+        await stock.put(
+            products[product_key].id,
+            location.id,
+            quantity,
+            MovementKind.RECEIPT,
+            reason="Nhập hàng đầu mùa",
+            reference="demo:opening",
+        )
+    # Low-stock thresholds, so the alert list has something to say on day one.
+    from sqlalchemy import update
+
+    from app.inventory.models import StockLevel
+
+    for location, product_key, threshold in [
+        (banh_trang_store, "muoi_tom", 5),
+        (showroom, "mat_ong_nhan", 8),
+    ]:
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.location_id == location.id, StockLevel.product_id == products[product_key].id)
+            .values(low_threshold=threshold)
+        )

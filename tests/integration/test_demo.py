@@ -35,3 +35,18 @@ async def test_seed_demo_includes_expired_and_expiring_certificates(db: AsyncSes
         CertificateStatus.EXPIRED,
         CertificateStatus.NONE,
     } <= statuses
+
+
+async def test_seed_demo_stock_matches_its_ledger(db: AsyncSession) -> None:
+    from app.inventory.models import StockLevel, StockMovement
+
+    await seed(db)
+    await db.commit()
+    levels = {
+        (lv.product_id, lv.location_id): lv.on_hand for lv in (await db.scalars(select(StockLevel))).all()
+    }
+    sums: dict[tuple[int, int], int] = {}
+    for movement in (await db.scalars(select(StockMovement))).all():
+        key = (movement.product_id, movement.location_id)
+        sums[key] = sums.get(key, 0) + movement.quantity
+    assert levels and levels == sums
