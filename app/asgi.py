@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import i18n
+from app import i18n, live
 from app.accounts.auth import AuthMiddleware
 from app.accounts.controllers import (
     AccountApiController,
@@ -42,6 +42,7 @@ from app.catalog.controllers import (
 from app.catalog.import_controller import ImportController
 from app.db import make_sqlalchemy_config, make_sqlalchemy_plugin, provide_transaction
 from app.errors import exception_handlers
+from app.live import LiveController, make_channels_plugin
 from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
 from app.settings import BASE_DIR, Settings, get_settings
 
@@ -124,6 +125,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_jinja_environment()))
 
+    channels = make_channels_plugin(settings)
+
+    def start_live() -> None:
+        live.activate(channels)
+
+    def stop_live() -> None:
+        live.deactivate(channels)
+
     async def dispose_engine() -> None:
         # advanced-alchemy's own lifespan skips its dispose once another config in the process (the CLI's
         # migrations) has made the state keys unique ("db_engine_1"); without this, pooled asyncpg
@@ -146,12 +155,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ImportController,
             MediaController,
             CatalogApiController,
+            LiveController,
         ],
         dependencies={"tx": provide_transaction},
-        on_shutdown=[dispose_engine],
+        on_startup=[start_live],
+        on_shutdown=[stop_live, dispose_engine],
         plugins=[
             make_sqlalchemy_plugin(alchemy_config),
             HTMXPlugin(),
+            channels,
             FlashPlugin(config=FlashConfig(template_config=template_config)),
         ],
         middleware=[

@@ -55,6 +55,8 @@ class Settings:
     db_echo: bool = False
     # `null` opens a connection per use: for tests, whose clients each run the app on a new event loop.
     db_pool: str = "queue"
+    # `postgres`: live updates through PostgreSQL LISTEN/NOTIFY, for several workers; else in memory.
+    channels_backend: str = "memory"
 
     @property
     def cookie_secure(self) -> bool:
@@ -82,6 +84,7 @@ def load_settings() -> Settings:
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         db_echo=_bool("DB_ECHO", False),
         db_pool=os.environ.get("DB_POOL", "queue"),
+        channels_backend=os.environ.get("CHANNELS_BACKEND", "memory"),
     )
 
 

@@ -21,6 +21,7 @@ from app.i18n import gettext as _
 from app.inventory import rules
 from app.inventory.models import Location, MovementKind, StockLevel, StockMovement
 from app.inventory.rules import Removal
+from app.live import note_stock_change
 
 OUTGOING = {MovementKind.SALE, MovementKind.TRANSFER_OUT, MovementKind.ADJUSTMENT}
 INCOMING = {MovementKind.RECEIPT, MovementKind.TRANSFER_IN, MovementKind.REFUND, MovementKind.ADJUSTMENT}
@@ -74,6 +75,7 @@ class StockService:
         actor: CurrentUser | None,
         flagged: bool = False,
     ) -> None:
+        note_stock_change(self.session, location_id, product_id, on_hand_after)
         self.session.add(
             StockMovement(
                 product_id=product_id,

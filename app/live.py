@@ -1,0 +1,118 @@
+"""Live stock: every stock change is published once its transaction commits, and browsers follow it as
+server-sent events.
+
+StockService notes each change in the session (`note_stock_change`); when that session commits, the
+changes go out through Litestar channels — the memory backend in one process, PostgreSQL LISTEN/NOTIFY
+(`CHANNELS_BACKEND=postgres`) when several workers serve the same database. A rolled-back transaction
+publishes nothing, so nobody sees stock that was never sold.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Controller, get
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.settings import Settings
+
+log = logging.getLogger("app.live")
+STOCK_CHANGES = "live.stock_changes"
+KEEPALIVE_SECONDS = 20
+
+_active: ChannelsPlugin | None = None
+
+
+def location_channel(location_id: int) -> str:
+    return f"stock.location.{location_id}"
+
+
+def product_channel(product_id: int) -> str:
+    return f"stock.product.{product_id}"
+
+
+def make_channels_plugin(settings: Settings) -> ChannelsPlugin:
+    if settings.channels_backend == "postgres":
+        dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+        backend: Any = AsyncPgChannelsBackend(dsn=dsn)
+    else:
+        backend = MemoryChannelsBackend()
+    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=100)
+
+
+def activate(plugin: ChannelsPlugin) -> None:
+    """Called on app start-up: commits in this process publish through this app's channels."""
+    global _active
+    _active = plugin
+
+
+def deactivate(plugin: ChannelsPlugin) -> None:
+    global _active
+    if _active is plugin:
+        _active = None
+
+
+def note_stock_change(session: AsyncSession, location_id: int, product_id: int, on_hand: int) -> None:
+    changes: dict[tuple[int, int], int] = session.sync_session.info.setdefault(STOCK_CHANGES, {})
+    changes[(location_id, product_id)] = on_hand
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    changes: dict[tuple[int, int], int] | None = session.info.pop(STOCK_CHANGES, None)
+    if not changes or _active is None:
+        return
+    by_location: dict[int, dict[str, int]] = {}
+    for (location_id, product_id), on_hand in changes.items():
+        by_location.setdefault(location_id, {})[str(product_id)] = on_hand
+        try:
+            _active.publish(
+                {"location_id": location_id, "product_id": product_id, "on_hand": on_hand},
+                product_channel(product_id),
+            )
+        except Exception:  # a lost live update must never break a sale that is already committed
+            log.warning("could not publish a stock change", exc_info=True)
+    for location_id, stock in by_location.items():
+        try:
+            _active.publish({"location_id": location_id, "stock": stock}, location_channel(location_id))
+        except Exception:
+            log.warning("could not publish a stock change", exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(STOCK_CHANGES, None)
+
+
+async def _stream(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[ServerSentEventMessage, None]:
+    yield ServerSentEventMessage(comment="connected", retry=3000)
+    async with channels.start_subscription([channel]) as subscriber:
+        async for message in subscriber.iter_events():
+            yield ServerSentEventMessage(data=message.decode(), event="stock")
+
+
+class LiveController(Controller):
+    """Server-sent events of stock levels. Stock counts are public (product pages show them)."""
+
+    path = "/live"
+    include_in_schema = False
+
+    @get("/locations/{location_id:int}/stock", name="live:location_stock")
+    async def location_stock(self, channels: ChannelsPlugin, location_id: int) -> ServerSentEvent:
+        return ServerSentEvent(
+            _stream(channels, location_channel(location_id)), headers={"Cache-Control": "no-store"}
+        )
+
+    @get("/products/{product_id:int}/stock", name="live:product_stock")
+    async def product_stock(self, channels: ChannelsPlugin, product_id: int) -> ServerSentEvent:
+        return ServerSentEvent(
+            _stream(channels, product_channel(product_id)), headers={"Cache-Control": "no-store"}
+        )

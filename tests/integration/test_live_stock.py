@@ -1,0 +1,63 @@
+"""Stock changes are published once their transaction commits — and never when it rolls back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import live
+from app.inventory.models import Location, LocationKind, MovementKind
+from app.inventory.services import StockService
+from tests.factories import make_producer, make_product
+
+
+async def _setup(db: AsyncSession) -> tuple[int, int]:
+    producer = await make_producer(db)
+    product = await make_product(db, producer)
+    location = Location(name="Gian A-01", kind=LocationKind.BOOTH, producer_id=producer.id)
+    db.add(location)
+    await db.commit()
+    return product.id, location.id
+
+
+async def test_a_committed_stock_change_reaches_subscribers_of_its_location_and_product(
+    db: AsyncSession,
+) -> None:
+    product_id, location_id = await _setup(db)
+    plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
+    async with plugin:
+        live.activate(plugin)
+        try:
+            location_sub = await plugin.subscribe(live.location_channel(location_id))
+            product_sub = await plugin.subscribe(live.product_channel(product_id))
+            await StockService(db).put(product_id, location_id, 7, MovementKind.RECEIPT)
+            await db.commit()
+            location_event = json.loads(await asyncio.wait_for(anext(location_sub.iter_events()), 2))
+            product_event = json.loads(await asyncio.wait_for(anext(product_sub.iter_events()), 2))
+        finally:
+            live.deactivate(plugin)
+    assert location_event == {"location_id": location_id, "stock": {str(product_id): 7}}
+    assert product_event == {"location_id": location_id, "product_id": product_id, "on_hand": 7}
+
+
+async def test_a_rolled_back_change_is_never_published(db: AsyncSession, engine: Any) -> None:
+    product_id, location_id = await _setup(db)
+    plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
+    async with plugin, async_sessionmaker(engine)() as session:  # a real transaction, as in a request
+        live.activate(plugin)
+        try:
+            subscriber = await plugin.subscribe(live.location_channel(location_id))
+            await StockService(session).put(product_id, location_id, 7, MovementKind.RECEIPT)
+            await session.rollback()
+            await StockService(session).put(product_id, location_id, 2, MovementKind.RECEIPT)
+            await session.commit()
+            first = json.loads(await asyncio.wait_for(anext(subscriber.iter_events()), 2))
+        finally:
+            live.deactivate(plugin)
+    # The only event is the committed level of 2: the rolled-back 7 never went out.
+    assert first == {"location_id": location_id, "stock": {str(product_id): 2}}
