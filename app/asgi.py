@@ -43,6 +43,7 @@ from app.catalog.import_controller import ImportController
 from app.db import make_sqlalchemy_config, make_sqlalchemy_plugin, provide_transaction
 from app.errors import exception_handlers
 from app.live import LiveController, make_channels_plugin
+from app.payments.controllers import BankAccountController
 from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
 from app.settings import BASE_DIR, Settings, get_settings
 
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MediaController,
             CatalogApiController,
             LiveController,
+            BankAccountController,
         ],
         dependencies={"tx": provide_transaction},
         on_startup=[start_live],
