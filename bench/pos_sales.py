@@ -1,0 +1,272 @@
+"""Sustained sales per second for 16 concurrent registers, against a running server on PostgreSQL, beside
+pgbench running the same SQL statements on the same database at the same concurrency.
+
+    .venv/bin/python bench/pos_sales.py [--seconds 20] [--registers 16] [--workers 2] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+
+It creates a fresh database, migrates it, loads the demo data, opens 16 registers at the demo fair booth
+with plenty of stock, serves the app with uvicorn, and has 16 clients post one-line cash sales
+(`POST /api/v1/sales`, Bearer token) as fast as answers come back. Then pgbench runs the statements a sale
+writes (receipt number, sale, line, stock conditional update, ledger row, payment) with 16 clients for the
+same time. Prints sales/s, p50/p99 latency, pgbench's transactions/s, and the ratio. Aim: ratio ≥ 0.5,
+p99 ≤ 50 ms. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+STOCK = 10**9
+
+PGBENCH_SCRIPT = """\\set product random(:first_product, :last_product)
+BEGIN;
+SELECT id, price_vnd, name_vi FROM product WHERE id = :product AND is_active;
+UPDATE register SET next_receipt_no = next_receipt_no + 1, updated_at = now()
+  WHERE id = :register_base + :client_id RETURNING next_receipt_no - 1 AS receipt_no \\gset
+INSERT INTO sale (uuid, location_id, register_id, receipt_no, status, subtotal_vnd, discount_vnd, total_vnd,
+  paid_vnd, change_vnd, refunded_vnd, offline, had_shortfall, locale, created_at, updated_at)
+  VALUES (gen_random_uuid(), :location, :register_base + :client_id, :receipt_no, 'completed', 45000, 0, 45000,
+  50000, 5000, 0, false, false, 'vi', now(), now()) RETURNING id AS sale_id \\gset
+INSERT INTO sale_line (sale_id, line_no, product_id, name, quantity, unit_price_vnd, discount_vnd, total_vnd,
+  refunded_quantity, created_at, updated_at)
+  VALUES (:sale_id, 1, :product, 'bench', 1, 45000, 0, 45000, 0, now(), now());
+UPDATE stock_level SET on_hand = on_hand - 1, updated_at = now()
+  WHERE product_id = :product AND location_id = :location AND on_hand >= 1 RETURNING on_hand \\gset
+INSERT INTO stock_movement (product_id, location_id, kind, quantity, on_hand_after, reason, reference, flagged,
+  created_at, updated_at)
+  VALUES (:product, :location, 'sale', -1, :on_hand, '', 'sale:bench', false, now(), now());
+INSERT INTO payment (sale_id, method, status, amount_vnd, tendered_vnd, change_vnd, refunded_vnd,
+  provider_reference, created_at, updated_at)
+  VALUES (:sale_id, 'cash', 'succeeded', 45000, 50000, 5000, 0, '', now(), now());
+COMMIT;
+"""
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def prepare(dsn: str, registers: int) -> dict[str, int]:
+    """16 registers at the demo booth, plenty of stock of its products."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        location = await conn.fetchval("SELECT id FROM location WHERE kind = 'booth' ORDER BY id LIMIT 1")
+        base = await conn.fetchval("SELECT coalesce(max(id), 0) FROM register")
+        for i in range(1, registers + 1):
+            await conn.execute(
+                "INSERT INTO register (id, location_id, name, next_receipt_no, is_active, created_at, updated_at)"
+                " OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 1, true, now(), now())",
+                base + i,
+                location,
+                f"Bench {i}",
+            )
+        await conn.execute("SELECT setval(pg_get_serial_sequence('register', 'id'), $1)", base + registers)
+        products = [
+            r["product_id"]
+            for r in await conn.fetch("SELECT product_id FROM stock_level WHERE location_id = $1", location)
+        ]
+        await conn.execute("UPDATE stock_level SET on_hand = $1 WHERE location_id = $2", STOCK, location)
+        # Keep the ledger equal to the level, as the app's rule demands.
+        for product in products:
+            await conn.execute(
+                "INSERT INTO stock_movement (product_id, location_id, kind, quantity, on_hand_after, reason,"
+                " reference, flagged, created_at, updated_at) SELECT $1, $2, 'receipt', $3 - sum(quantity), $3,"
+                " 'bench', 'bench:stock', false, now(), now() FROM stock_movement"
+                " WHERE product_id = $1 AND location_id = $2",
+                product,
+                location,
+                STOCK,
+            )
+        # pgbench draws a product id from a range: the demo's booth holds consecutive product ids.
+        if sorted(products) != list(range(min(products), max(products) + 1)):
+            raise RuntimeError("the booth's products are not consecutive ids; pgbench cannot draw them")
+        return {"location": location, "register_base": base, "first": min(products), "last": max(products)}
+    finally:
+        await conn.close()
+
+
+async def drive(
+    base_url: str, token: str, setup: dict[str, int], products: list[int], registers: int, seconds: float
+) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def register(i: int) -> None:
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
+            n = 0
+            while time.monotonic() < deadline:
+                product = products[(i + n) % len(products)]
+                n += 1
+                body = {
+                    "id": str(uuid.uuid4()),
+                    "location_id": setup["location"],
+                    "register_id": setup["register_base"] + i,
+                    "lines": [{"product_id": product, "quantity": 1}],
+                    "payments": [{"method": "cash", "amount_vnd": 500000, "tendered_vnd": 500000}],
+                }
+                started = time.perf_counter()
+                response = await client.post("/api/v1/sales", json=body)
+                elapsed = time.perf_counter() - started
+                if response.status_code != 201:
+                    raise RuntimeError(f"sale refused: {response.status_code} {response.text[:300]}")
+                latencies.append(elapsed)
+
+    await asyncio.gather(*(register(i) for i in range(1, registers + 1)))
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--registers", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--pg", default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
+    args = parser.parse_args()
+
+    name = f"chophien_bench_{secrets.token_hex(4)}"
+    admin = args.pg
+    dsn = admin.rsplit("/", 1)[0] + "/" + name
+    tmp = Path(tempfile.mkdtemp(prefix="chophien-bench-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://"),
+        "SECRET_KEY": "bench",
+        "VAR_DIR": str(tmp),
+        "CHANNELS_BACKEND": "postgres" if args.workers > 1 else "memory",
+    }
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(create())
+    server = None
+    try:
+        cli = [sys.executable, "-m", "app.cli"]
+        subprocess.run([*cli, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+        token = subprocess.run(
+            [*cli, "token", "create", "htxdua@chophien.vn", "--name", "bench"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        setup = asyncio.run(prepare(dsn, args.registers))
+        products = list(range(setup["first"], setup["last"] + 1))
+
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.asgi:create_app",
+                "--factory",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        asyncio.run(drive(base_url, token, setup, products, args.registers, 2))  # warm-up
+        started = time.monotonic()
+        latencies = asyncio.run(drive(base_url, token, setup, products, args.registers, args.seconds))
+        elapsed = time.monotonic() - started
+        server.terminate()
+        server.wait(timeout=20)
+        server = None
+        app_rate = len(latencies) / elapsed
+
+        script = tmp / "sale.sql"
+        script.write_text(PGBENCH_SCRIPT)
+        result = subprocess.run(
+            [
+                "pgbench",
+                "-n",
+                "-c",
+                str(args.registers),
+                "-j",
+                "2",
+                "-T",
+                str(int(args.seconds)),
+                "-f",
+                str(script),
+                "-D",
+                f"first_product={setup['first']}",
+                "-D",
+                f"last_product={setup['last']}",
+                "-D",
+                f"location={setup['location']}",
+                "-D",
+                f"register_base={setup['register_base']}",
+                dsn,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        match = re.search(r"tps = ([0-9.]+)", result.stdout)
+        pg_rate = float(match.group(1)) if match else float("nan")
+
+        print(
+            f"app      {app_rate:8.1f} sales/s   p50 {percentile(latencies, 0.5) * 1000:6.1f} ms   "
+            f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms   mean {statistics.mean(latencies) * 1000:6.1f} ms"
+            f"   ({len(latencies)} sales, {args.registers} registers, {args.workers} workers)"
+        )
+        print(f"pgbench  {pg_rate:8.1f} tx/s      (same statements, {args.registers} clients)")
+        print(f"ratio app/pgbench = {app_rate / pg_rate:.2f}   (aim ≥ 0.5; p99 aim ≤ 50 ms)")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+        asyncio.run(drop())
+
+
+if __name__ == "__main__":
+    main()
