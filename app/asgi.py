@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -42,9 +43,10 @@ from app.catalog.controllers import (
 from app.catalog.import_controller import ImportController
 from app.db import make_sqlalchemy_config, make_sqlalchemy_plugin, provide_transaction
 from app.errors import exception_handlers
+from app.inventory.controllers import InventoryApiController, InventoryController
 from app.live import LiveController, make_channels_plugin
-from app.payments.controllers import BankAccountController
 from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
+from app.payments.controllers import BankAccountController
 from app.settings import BASE_DIR, Settings, get_settings
 
 TEMPLATES_DIR = BASE_DIR / "templates"
@@ -158,6 +160,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogApiController,
             LiveController,
             BankAccountController,
+            InventoryController,
+            InventoryApiController,
         ],
         dependencies={"tx": provide_transaction},
         on_startup=[start_live],
@@ -177,6 +181,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         template_config=template_config,
         exception_handlers=exception_handlers,
+        # Pages and the register's assets go out gzipped: phones at rural fairs are often on 3G.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
         openapi_config=OpenAPIConfig(
             title="Chợ Phiên API",
             version="1",

@@ -107,3 +107,147 @@ async def api_token(db: AsyncSession, user: User) -> dict[str, str]:
     _token, plain = await TokenService(db).create(user.id, "test")
     await db.commit()
     return {"Authorization": f"Bearer {plain}"}
+
+
+# --- POS helpers (appended by the POS slice) ---
+
+
+async def pos_location(
+    db: AsyncSession,
+    *,
+    producer: Producer | None = None,
+    organization: Organization | None = None,
+    name: str | None = None,
+    kind: str = "booth",
+) -> Any:
+    """A stock location owned by a producer or an organization (a fair booth by default)."""
+    from app.inventory.models import Location, LocationKind
+
+    location = Location(
+        name=name or f"Gian hàng {next(_seq)}",
+        kind=LocationKind(kind),
+        producer_id=producer.id if producer else None,
+        organization_id=organization.id if organization else None,
+    )
+    db.add(location)
+    await db.commit()
+    return location
+
+
+async def pos_stock(db: AsyncSession, product_id: int, location_id: int, quantity: int) -> int:
+    """Receive `quantity` units through the ledger writer; returns the new level."""
+    from app.inventory.models import MovementKind
+    from app.inventory.services import StockService
+
+    stock = StockService(db)
+    level = await stock.put(product_id, location_id, quantity, MovementKind.RECEIPT, reference="test")
+    await db.commit()
+    return level
+
+
+async def pos_actor(db: AsyncSession, user: User) -> Any:
+    """The CurrentUser of `user` with its roles, as a request would see it."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from app.accounts.services import current_user_from
+
+    stmt = (
+        select(User)
+        .where(User.id == user.id)
+        .options(selectinload(User.memberships))
+        .execution_options(populate_existing=True)
+    )
+    loaded = (await db.scalars(stmt)).one()
+    return current_user_from(loaded)
+
+
+async def pos_combo(
+    db: AsyncSession, producer: Producer, items: list[tuple[int, int]], price_vnd: int, name: str = ""
+) -> Any:
+    """A gift combo of (product id, quantity) items, made directly (the combo form has its own tests)."""
+    from app.catalog.models import Combo, ComboItem
+
+    combo = Combo(
+        name_vi=name or f"Hộp quà Tết {next(_seq)}",
+        name_en="Gift box",
+        price_vnd=price_vnd,
+        producer_id=producer.id,
+        items=[ComboItem(product_id=p, quantity=q) for p, q in items],
+    )
+    db.add(combo)
+    await db.commit()
+    return combo
+
+
+async def pos_shop(db: AsyncSession, *, stock: int = 10) -> dict[str, Any]:
+    """A producer with a booth, two products in stock there (45.000 ₫ and 120.000 ₫), a combo of both
+    (2 + 1 for 180.000 ₫), a register, its vendor and its cashier, and another producer with its own
+    booth and vendor."""
+    from app.pos.models import Register
+
+    producer = await make_producer(db, name="HTX Dừa Giồng Trôm")
+    candy = await make_product(db, producer, name_vi="Kẹo dừa sáp", name_en="Coconut candy", price_vnd=45000)
+    oil = await make_product(db, producer, name_vi="Dầu dừa", name_en="Coconut oil", price_vnd=120000)
+    location = await pos_location(db, producer=producer, name="Gian A12 — Hội chợ OCOP")
+    for product in (candy, oil):
+        await pos_stock(db, product.id, location.id, stock)
+    combo = await pos_combo(db, producer, [(candy.id, 2), (oil.id, 1)], 180000, name="Hộp quà dừa")
+    register = Register(location_id=location.id, name="Quầy chính")
+    db.add(register)
+    await db.commit()
+    vendor = await make_user(db, "vendor@htx.vn", role=Role.VENDOR, producer=producer)
+    cashier = await make_user(db, "cashier@htx.vn", role=Role.CASHIER, producer=producer)
+    other = await make_producer(db, name="HTX Người Khác")
+    other_product = await make_product(db, other, name_vi="Mắm tép", price_vnd=65000)
+    other_location = await pos_location(db, producer=other, name="Gian B3")
+    await pos_stock(db, other_product.id, other_location.id, stock)
+    other_vendor = await make_user(db, "other@htx.vn", role=Role.VENDOR, producer=other)
+    return {
+        "producer": producer,
+        "candy": candy,
+        "oil": oil,
+        "combo": combo,
+        "location": location,
+        "register": register,
+        "vendor": vendor,
+        "cashier": cashier,
+        "other": other,
+        "other_product": other_product,
+        "other_location": other_location,
+        "other_vendor": other_vendor,
+    }
+
+
+# --- inventory helpers (appended by the inventory slice) ---
+
+
+async def make_location(
+    db: AsyncSession,
+    producer: Producer | None = None,
+    organization: Organization | None = None,
+    kind: str = "warehouse",
+    name: str | None = None,
+) -> Any:
+    """A stock location owned by `producer` or by `organization` (exactly one of them)."""
+    from app.inventory.models import Location, LocationKind
+
+    location = Location(
+        name=name or f"Kho Giồng Trôm {next(_seq)}",
+        kind=LocationKind(kind),
+        producer_id=producer.id if producer else None,
+        organization_id=organization.id if organization else None,
+    )
+    db.add(location)
+    await db.commit()
+    return location
+
+
+async def stock(db: AsyncSession, product: Product, location: Any, qty: int) -> int:
+    """Receive `qty` units of `product` at `location` through the ledger writer; returns the new level."""
+    from app.inventory.models import MovementKind
+    from app.inventory.services import StockService
+
+    level = await StockService(db).put(product.id, location.id, qty, MovementKind.RECEIPT, reference="test")
+    await db.commit()
+    return level

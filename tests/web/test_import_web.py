@@ -153,7 +153,7 @@ async def test_htmx_gets_only_the_result_block(client: AsyncTestClient[Any], db:
     assert "<html" not in response.text and "<form" not in response.text
     assert 'id="import_errors"' in response.text
     assert "Atlantis" in response.text
-    assert response.headers["vary"] == "HX-Request"
+    assert "HX-Request" in response.headers["vary"]
     assert await count(db, Producer) == 0
 
 
