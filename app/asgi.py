@@ -47,6 +47,8 @@ from app.inventory.controllers import InventoryApiController, InventoryControlle
 from app.live import LiveController, make_channels_plugin
 from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
 from app.payments.controllers import BankAccountController
+from app.pos.controllers import PosApiController, PosController, ReceiptController
+from app.pos.register_controller import RegisterPageController
 from app.settings import BASE_DIR, Settings, get_settings
 
 TEMPLATES_DIR = BASE_DIR / "templates"
@@ -162,6 +164,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BankAccountController,
             InventoryController,
             InventoryApiController,
+            PosApiController,
+            PosController,
+            ReceiptController,
+            RegisterPageController,
         ],
         dependencies={"tx": provide_transaction},
         on_startup=[start_live],

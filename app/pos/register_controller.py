@@ -1,0 +1,428 @@
+"""The register page: the one page of the app built to keep selling without a network.
+
+The server renders a shell: the register and location names, the user's CSRF token, the location's catalog
+(products with price, photo, SKU/barcode and stock; combos with their components) as JSON, and the bank
+account VietQR codes pay into. Everything after that happens in the browser (static/js/register/*.js): the
+cart, the payment sheet, the receipt, and the outbox of sales in IndexedDB that is sent to
+`POST /api/v1/sales` — at once when online, later when not. A service worker served from `/pos/sw.js`
+(scope `/pos/`) keeps the shell, the assets and the last stock answer, so the page opens after a reload or a
+browser restart with no network.
+
+VietQR payloads are built here in Python (`app.payments.vietqr`), never in the browser: the page asks
+`/pos/registers/{id}/vietqr?amount=…&ref=…` for each sale's dynamic code. With no network it cannot, so the
+shell carries one *static* code of the same account (no amount, no message): the shopper's banking app —
+which has its own connection — still opens the transfer, and the shopper types the amount and the reference
+shown under the code. Cash stays available either way.
+
+No queries here: the register comes from `RegisterService.get_for_seller`, the stock from
+`InventoryService.sellable_stock`, the catalog from the catalog services, the account from
+`BankAccountService`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.response import Template
+from litestar.utils.scope.state import ScopeState
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.auth import requires_login
+from app.accounts.rules import CurrentUser
+from app.catalog import qr
+from app.catalog.models import Combo, Product
+from app.catalog.services import ComboService, ProductService
+from app.errors import NotFound, ValidationFailed
+from app.i18n import get_locale, localized, ngettext
+from app.i18n import gettext as _
+from app.inventory.models import Location
+from app.inventory.services import InventoryService
+from app.payments import banks, vietqr
+from app.payments.models import BankAccount
+from app.payments.services import BankAccountService
+from app.pos.models import Register
+from app.pos.services import RegisterService
+from app.settings import BASE_DIR, Settings, get_settings
+from app.web import page
+
+STATIC_DIR = BASE_DIR / "static"
+SW_SOURCE = STATIC_DIR / "js" / "register" / "sw.js"
+# The register's own modules (static/js/register/), in load order; sw.js is served from /pos/sw.js instead.
+MODULES = ("money.js", "store.js", "cart.js", "sync.js", "ui.js", "register.js")
+STYLES = ("css/app.css", "css/register.css")
+MAX_QR_AMOUNT = vietqr.MAX_AMOUNT_VND
+
+
+# --- assets -----------------------------------------------------------------------------------------
+
+
+@cache
+def asset_version() -> str:
+    """A hash of the contents of every file the register loads (and of the worker), so a changed file gets
+    a new URL and a new service-worker cache. Computed once per process."""
+    digest = hashlib.sha256()
+    paths = [STATIC_DIR / s for s in STYLES] + [STATIC_DIR / "js" / "register" / m for m in MODULES]
+    for path in [*paths, SW_SOURCE, STATIC_DIR / "icons" / "favicon.svg"]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:12]
+
+
+def asset_urls() -> dict[str, Any]:
+    """Versioned URLs of the register's assets, the import map that versions the modules' own imports
+    (`import … from "./store.js"`), and the list the service worker precaches."""
+    v = asset_version()
+    modules = {f"/static/js/register/{m}": f"/static/js/register/{m}?v={v}" for m in MODULES}
+    styles = [f"/static/{s}?v={v}" for s in STYLES]
+    icon = f"/static/icons/favicon.svg?v={v}"
+    return {
+        "version": v,
+        "styles": styles,
+        "icon": icon,
+        "main": modules["/static/js/register/register.js"],
+        "import_map": {"imports": modules},
+        "precache": [*styles, *modules.values(), icon],
+    }
+
+
+@cache
+def service_worker_source(version: str) -> str:
+    head = (
+        f"const VERSION = {json.dumps(version)};\nconst PRECACHE = {json.dumps(asset_urls()['precache'])};\n"
+    )
+    return head + SW_SOURCE.read_text(encoding="utf-8")
+
+
+# --- look-ups, through the services ------------------------------------------------------------------
+
+
+async def load_register(
+    session: AsyncSession, user: CurrentUser, register_id: int
+) -> tuple[Register, Location]:
+    """The register and its location, if the user may sell there (another producer's register is reported
+    as not found), and both are in use."""
+    register, location = await RegisterService(session).get_for_seller(user, register_id)
+    if not location.is_active:
+        raise ValidationFailed(_("This place is closed."))
+    if not register.is_active:
+        raise ValidationFailed(_("This register is closed."))
+    return register, location
+
+
+async def location_catalog(
+    session: AsyncSession, user: CurrentUser, location: Location
+) -> tuple[list[Product], dict[int, int], list[Combo]]:
+    """What the register at `location` sells: the active products with a stock level here (a showroom holds
+    many producers'), plus the owning producer's other active products (at zero: the sale API accepts them
+    too); the stock levels; and the active combos whose every component is among those products."""
+    stocked = await InventoryService(session).sellable_stock(user, location.id)
+    products = {product.id: product for product, _on_hand in stocked}
+    levels = {product.id: on_hand for product, on_hand in stocked}
+    if location.producer_id is not None:
+        for product in await ProductService(session).for_producer(location.producer_id):
+            products.setdefault(product.id, product)
+    combo_service = ComboService(session)
+    if location.producer_id is not None:
+        candidates = list(await combo_service.list_public(location.producer_id))
+    else:
+        producers = {p.producer_id for p in products.values()}
+        candidates = [
+            c
+            for c in await combo_service.list_public()
+            if c.organization_id == location.organization_id or c.producer_id in producers
+        ]
+    combos = [c for c in candidates if c.items and all(i.product_id in products for i in c.items)]
+    return list(products.values()), levels, combos
+
+
+async def bank_account_of(session: AsyncSession, location: Location) -> BankAccount | None:
+    service = BankAccountService(session)
+    if location.producer_id is not None:
+        return await service.get_for_producer(location.producer_id)
+    if location.organization_id is not None:
+        return await service.get_for_organization(location.organization_id)
+    return None
+
+
+# --- what the page carries ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VietQRInfo:
+    enabled: bool
+    bank: str = ""
+    account_no: str = ""
+    account_name: str = ""
+    static_svg: str = ""  # offline fallback: the account's static code (no amount)
+
+
+@dataclass
+class Shell:
+    register: Register
+    location: Location
+    products: Sequence[Product]
+    levels: dict[int, int]
+    combos: list[Combo]
+    vietqr: VietQRInfo
+    rendered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def vietqr_info(account: BankAccount | None) -> VietQRInfo:
+    if account is None:
+        return VietQRInfo(enabled=False)
+    try:
+        payload = vietqr.build_payload(
+            account.bank_bin, account.account_no, None, "", account.account_name, require_known_bank=False
+        )
+    except vietqr.VietQRError:
+        return VietQRInfo(enabled=False)
+    found = banks.bank(account.bank_bin)
+    return VietQRInfo(
+        enabled=True,
+        bank=found.short_name if found else account.bank_bin,
+        account_no=account.account_no,
+        account_name=account.account_name,
+        static_svg=vietqr.qr_svg(payload, scale=4),
+    )
+
+
+def photo_url(media_id: int | None) -> str | None:
+    return f"/media/{media_id}" if media_id else None
+
+
+def boot_data(shell: Shell, locale: str) -> dict[str, Any]:
+    """The JSON the register's script starts from. Keys are short but readable; money is whole đồng."""
+    register, location = shell.register, shell.location
+    products = sorted(shell.products, key=lambda p: (localized(p, "name").casefold(), p.id))
+    return {
+        "register": {"id": register.id, "name": register.name},
+        "location": {"id": location.id, "name": location.name},
+        "locale": locale,
+        "rendered_at": shell.rendered_at.isoformat(),
+        "products": [
+            {
+                "id": p.id,
+                "name": localized(p, "name"),
+                "price": p.price_vnd,
+                "photo": photo_url(p.photo_id),
+                "sku": p.sku or "",
+                "barcode": p.barcode or "",
+                "stock": shell.levels.get(p.id, 0),
+            }
+            for p in products
+        ],
+        "combos": [
+            {
+                "id": c.id,
+                "name": localized(c, "name"),
+                "price": c.price_vnd,
+                "items": [[i.product_id, i.quantity] for i in c.items],
+            }
+            for c in shell.combos
+        ],
+        "vietqr": {
+            "enabled": shell.vietqr.enabled,
+            "bank": shell.vietqr.bank,
+            "account_no": shell.vietqr.account_no,
+            "account_name": shell.vietqr.account_name,
+        },
+        "urls": {
+            "sales": "/api/v1/sales",
+            "stock": f"/api/v1/locations/{location.id}/stock",
+            "live": f"/live/locations/{location.id}/stock",
+            "vietqr": f"/pos/registers/{register.id}/vietqr",
+            "receipt_qr": f"/pos/registers/{register.id}/receipt-qr/",
+            "receipt": "/receipts/",
+            "csrf": f"/pos/registers/{register.id}/csrf",
+            "sw": "/pos/sw.js",
+            "scope": "/pos/",
+        },
+    }
+
+
+def ui_strings() -> dict[str, str]:
+    """Every text the register's script shows, translated into the request's language. `{name}` marks a
+    value the script fills in; `key` and `key_many` are the two plural forms of a counted text."""
+    strings = {
+        "online": _("Online"),
+        "offline": _("Offline"),
+        "left": _("%(n)s left", n="{n}"),
+        "sold_out": _("Out of stock"),
+        "combo": _("Gift set"),
+        "more": _("One more"),
+        "less": _("One less"),
+        "quantity": _("Quantity"),
+        "short": _("Still due: %(amount)s", amount="{amount}"),
+        "split": _("Rest by VietQR: %(amount)s", amount="{amount}"),
+        "split_cash": _("Cash already received: %(amount)s", amount="{amount}"),
+        "qr_offline": _(
+            "No network on this phone. The shopper's banking app still works: scan this code, then type the "
+            "amount and the reference shown below. Cash is fine too."
+        ),
+        "qr_failed": _("The VietQR code could not be loaded. Try again, or take cash."),
+        "receipt_pending": _("waiting to be sent"),
+        "copied": _("Link copied"),
+        "save_failed": _("The sale could not be saved on this phone, so it was not completed. Try again."),
+        "discard_confirm": _("Discard this sale? It will not be recorded anywhere."),
+        "refused": _("The server refused this sale."),
+        "sell_anyway": _("Record it anyway (the goods have left)"),
+        "retry": _("Send again"),
+        "discard": _("Discard"),
+        "share_title": _("Your receipt"),
+    }
+    # Both forms of each counted text, `{n}` left for the script, which picks one with Intl.PluralRules
+    # (Vietnamese has one form; the catalog gives it for both).
+    n = "{n}"
+    strings |= {
+        "offline_waiting": ngettext(
+            "Offline — %(num)s sale waiting to be sent",
+            "Offline — %(num)s sales waiting to be sent",
+            1,
+            num=n,
+        ),
+        "offline_waiting_many": ngettext(
+            "Offline — %(num)s sale waiting to be sent",
+            "Offline — %(num)s sales waiting to be sent",
+            2,
+            num=n,
+        ),
+        "sending": ngettext("Sending — %(num)s sale waiting", "Sending — %(num)s sales waiting", 1, num=n),
+        "sending_many": ngettext(
+            "Sending — %(num)s sale waiting", "Sending — %(num)s sales waiting", 2, num=n
+        ),
+        "attention": ngettext("%(num)s sale needs attention", "%(num)s sales need attention", 1, num=n),
+        "attention_many": ngettext("%(num)s sale needs attention", "%(num)s sales need attention", 2, num=n),
+        "items": ngettext("%(num)s item", "%(num)s items", 1, num=n),
+        "items_many": ngettext("%(num)s item", "%(num)s items", 2, num=n),
+    }
+    return strings
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    state_settings = request.app.state.get("settings")
+    return state_settings if isinstance(state_settings, Settings) else get_settings()
+
+
+def _svg(svg: str) -> Response[str]:
+    """An inline `<svg>` element served as an image file: a file needs the SVG namespace declared."""
+    if "xmlns=" not in svg.split(">", 1)[0]:
+        svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    return Response(content=svg, media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+
+
+def vietqr_message(ref: str) -> str:
+    """The transfer message of a sale: what the register shows under the code and the bank statement
+    carries (ASCII letters, digits and spaces, at most 25)."""
+    return vietqr.clean_message(ref)
+
+
+class RegisterPageController(Controller):
+    """GET pages and pictures of the register; its sales go to the JSON API (`POST /api/v1/sales`)."""
+
+    path = "/pos"
+    include_in_schema = False
+
+    @get("/registers/{register_id:int}", guards=[requires_login], name="pos:register")
+    async def register_page(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, register_id: int
+    ) -> Template:
+        register, location = await load_register(tx, request.user, register_id)
+        products, levels, combos = await location_catalog(tx, request.user, location)
+        shell = Shell(
+            register=register,
+            location=location,
+            products=products,
+            levels=levels,
+            combos=combos,
+            vietqr=vietqr_info(await bank_account_of(tx, location)),
+        )
+        return page(
+            request,
+            "pos/register.html.jinja",
+            {
+                "register": register,
+                "location": location,
+                "boot": boot_data(shell, get_locale()),
+                "vietqr": shell.vietqr,
+                "strings": ui_strings(),
+                "assets": asset_urls(),
+            },
+            # The worker keeps its own copy for offline use; the browser's HTTP cache must not.
+            headers={"Cache-Control": "private, no-cache"},
+        )
+
+    @get("/registers/{register_id:int}/vietqr", guards=[requires_login], name="pos:register_vietqr")
+    async def vietqr_code(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        tx: AsyncSession,
+        register_id: int,
+        amount: str = "",
+        ref: str = "",
+    ) -> Response[str]:
+        """The dynamic VietQR code of one payment: this amount, to the location owner's account, with the
+        sale's reference as the transfer message."""
+        _register, location = await load_register(tx, request.user, register_id)
+        raw = amount.strip()
+        value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 13 else 0
+        if not 0 < value <= MAX_QR_AMOUNT:
+            message = _("The amount must be a whole number of đồng above zero.")
+            raise ValidationFailed(message, fields={"amount": message})
+        account = await bank_account_of(tx, location)
+        if account is None:
+            raise NotFound(_("No bank account is set for VietQR at this place."))
+        try:
+            payload = vietqr.build_payload(
+                account.bank_bin,
+                account.account_no,
+                value,
+                vietqr_message(ref),
+                account.account_name,
+                require_known_bank=False,
+            )
+        except vietqr.VietQRError as exc:
+            raise ValidationFailed(_("The bank account for VietQR is not valid.")) from exc
+        return _svg(vietqr.qr_svg(payload, scale=6, title=_("VietQR code")))
+
+    @get(
+        "/registers/{register_id:int}/receipt-qr/{sale_id:uuid}",
+        guards=[requires_login],
+        name="pos:register_receipt_qr",
+    )
+    async def receipt_qr(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, register_id: int, sale_id: uuid.UUID
+    ) -> Response[str]:
+        """A QR code of the receipt page of a sale (the shopper scans it with their phone). It only encodes
+        the address, so it may be shown before the sale has reached the server."""
+        await load_register(tx, request.user, register_id)
+        return _svg(qr.svg_inline(qr.public_url(_settings(request).public_url, f"/receipts/{sale_id}")))
+
+    @get("/registers/{register_id:int}/csrf", guards=[requires_login], name="pos:register_csrf")
+    async def csrf(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, register_id: int
+    ) -> Response[dict[str, str]]:
+        """A fresh CSRF token (and its cookie), for a register page that came from the worker's cache after
+        the browser restarted and forgot the old cookie."""
+        await load_register(tx, request.user, register_id)
+        token = ScopeState.from_scope(request.scope).csrf_token
+        return Response(
+            {"csrf_token": token if isinstance(token, str) else ""},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get("/sw.js", name="pos:service_worker")
+    async def service_worker(self) -> Response[str]:
+        """The register's service worker. Served from /pos/ so its scope covers the register pages only."""
+        return Response(
+            content=service_worker_source(asset_version()),
+            media_type="text/javascript; charset=utf-8",
+            headers={"Service-Worker-Allowed": "/pos/", "Cache-Control": "no-cache"},
+        )
