@@ -36,6 +36,9 @@ class SaleLineIn(msgspec.Struct):
     product_id: Id | None = None
     combo_id: Id | None = None
     discount_vnd: Discount = 0  # off this line (vendors and admins only)
+    # The price the register showed. Kept for an offline sale (the goods left at that price, even if the
+    # catalog changed before it synced); online the catalog price applies.
+    unit_price_vnd: Discount | None = None
 
 
 class PaymentIn(msgspec.Struct):

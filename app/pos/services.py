@@ -44,7 +44,7 @@ from app.payments.models import Payment, PaymentMethod, PaymentStatus
 from app.payments.providers import PaymentRefused, provider
 from app.pos import rules
 from app.pos.models import Refund, RefundLine, Register, Sale, SaleLine, SaleStatus, Shift, ShiftStatus
-from app.pos.schemas import RefundIn, SaleIn
+from app.pos.schemas import RefundIn, SaleIn, SaleLineIn
 
 DEFAULT_REGISTER_NAME = "Quầy 1"
 HISTORY_PAGE_SIZE = 30
@@ -550,6 +550,13 @@ class SaleService:
             created_by=actor.id,
         )
 
+    @staticmethod
+    def _price(payload: SaleIn, item: SaleLineIn, catalog_price: int) -> int:
+        """An offline sale keeps the price the register showed; an online one pays today's price."""
+        if payload.offline and item.unit_price_vnd is not None:
+            return item.unit_price_vnd
+        return catalog_price
+
     async def _lines(self, location: Location, payload: SaleIn) -> tuple[list[_Line], dict[int, str]]:
         """The sale's lines with prices and names as sold (each product or combo must be on sale here), and
         the names of the products whose stock they take, for an "only N left" answer."""
@@ -602,9 +609,8 @@ class SaleService:
                     message = _("%(name)s has no price yet.", name=product.name_vi)
                     raise ValidationFailed(message, fields={f"{where}.product_id": message})
                 name = (product.name_en if english and product.name_en else product.name_vi) or ""
-                lines.append(
-                    _Line(product.id, None, name, item.quantity, product.price_vnd, item.discount_vnd)
-                )
+                price = self._price(payload, item, product.price_vnd)
+                lines.append(_Line(product.id, None, name, item.quantity, price, item.discount_vnd))
             else:
                 combo = combos.get(item.combo_id or 0)
                 if combo is None or not all(sold_here(ci.product) for ci in combo.items):
@@ -615,9 +621,8 @@ class SaleService:
                     raise ValidationFailed(message, fields={f"{where}.combo_id": message})
                 name = (combo.name_en if english and combo.name_en else combo.name_vi) or ""
                 components = [(ci.product_id, ci.quantity) for ci in combo.items]
-                lines.append(
-                    _Line(None, combo.id, name, item.quantity, combo.price_vnd, item.discount_vnd, components)
-                )
+                price = self._price(payload, item, combo.price_vnd)
+                lines.append(_Line(None, combo.id, name, item.quantity, price, item.discount_vnd, components))
         names = {ci.product_id: ci.product.name_vi for c in combos.values() for ci in c.items}
         names.update({p.id: p.name_vi for p in products.values()})
         return lines, names

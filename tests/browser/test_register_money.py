@@ -54,7 +54,10 @@ def test_the_cart_totals_whole_dong_and_a_combo_draws_its_components(page: Any) 
     page.goto("/")
     result = page.evaluate(CART)
     assert result["total"] == 2 * 45000 + 190000  # the unknown product was dropped
-    assert result["lines"] == [{"product_id": 1, "quantity": 2}, {"combo_id": 9, "quantity": 1}]
+    assert result["lines"] == [
+        {"product_id": 1, "quantity": 2, "unit_price_vnd": 45000},
+        {"combo_id": 9, "quantity": 1, "unit_price_vnd": 190000},
+    ]
     assert result["taken"] == [[1, 4], [2, 1]]
     assert result["sets"] == 2  # 5 // 2 and 3 // 1: the scarcer component decides
     assert result["byCode"] == 1

@@ -647,3 +647,37 @@ async def test_racing_on_one_register_numbers_receipts_1_to_3(db: AsyncSession) 
     assert await level(db, candy_id, location_id) == 0
     level_row = await db.scalar(select(StockLevel).where(StockLevel.product_id == candy_id))
     assert level_row is not None and level_row.on_hand == 0
+
+
+async def test_an_offline_sale_keeps_the_price_the_register_showed(db: AsyncSession) -> None:
+    # The catalog price (45.000 ₫) changed before the sale synced; the goods left at 40.000 ₫.
+    shop = await pos_shop(db, stock=5)
+    s = ids_of(shop)
+    vendor = await pos_actor(db, shop["vendor"])
+    offline = await SaleService(db).ring_up(
+        vendor,
+        sale_of(
+            s,
+            [SaleLineIn(quantity=2, product_id=s["candy"], unit_price_vnd=40_000)],
+            [PaymentIn(method="cash", amount_vnd=80_000)],
+            offline=True,
+        ),
+    )
+    await db.commit()
+    assert offline.sale.total_vnd == 80_000
+
+
+async def test_an_online_sale_pays_the_catalog_price_whatever_the_client_sends(db: AsyncSession) -> None:
+    shop = await pos_shop(db, stock=5)
+    s = ids_of(shop)
+    vendor = await pos_actor(db, shop["vendor"])
+    online = await SaleService(db).ring_up(
+        vendor,
+        sale_of(
+            s,
+            [SaleLineIn(quantity=1, product_id=s["candy"], unit_price_vnd=1)],
+            [PaymentIn(method="cash", amount_vnd=45_000)],
+        ),
+    )
+    await db.commit()
+    assert online.sale.total_vnd == 45_000

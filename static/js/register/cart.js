@@ -69,11 +69,12 @@ export class Cart {
 
   toJSON() { return [...this.qty]; }
 
-  // The `lines` of POST /api/v1/sales.
+  // The `lines` of POST /api/v1/sales. The price shown is sent too: for a sale made offline the server
+  // keeps it (the goods left at that price), even if the catalog price changed before the sale synced.
   saleLines() {
     return this.lines.map((l) => (l.kind === 'c'
-      ? { combo_id: l.id, quantity: l.quantity }
-      : { product_id: l.id, quantity: l.quantity }));
+      ? { combo_id: l.id, quantity: l.quantity, unit_price_vnd: l.price }
+      : { product_id: l.id, quantity: l.quantity, unit_price_vnd: l.price }));
   }
 }
 
