@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request
@@ -61,3 +62,25 @@ def redirect(request: Request[Any, Any, Any], url: str) -> Response[Any]:
     if request.headers.get("hx-request") == "true":
         return Response(content=b"", status_code=204, headers={"HX-Redirect": url, **VARY})
     return Redirect(path=url, status_code=303, headers=VARY)
+
+
+# --- query-string readers for list pages: odd values are ignored, not refused ---
+
+
+def query_int(raw: str | None) -> int | None:
+    """A filter value from a query string: digits, or nothing."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+
+
+def page_number(raw: str | None) -> int:
+    return max(1, query_int(raw) or 1)
+
+
+def query_flag(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in {"1", "on", "true", "yes"}
+
+
+def query_string(params: Mapping[str, Any]) -> str:
+    """The current filters as a query string (without the page), for pagination links."""
+    return urlencode({key: value for key, value in params.items() if value not in (None, "", False)})

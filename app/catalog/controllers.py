@@ -11,7 +11,6 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
@@ -58,7 +57,7 @@ from app.errors import DomainError, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
 from app.paging import Page
 from app.settings import Settings, get_settings
-from app.web import page, redirect
+from app.web import page, page_number, query_flag, query_int, query_string, redirect
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 Upload = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -67,25 +66,6 @@ COMBO_ROWS = 6
 
 
 # --- small parsers and helpers (no queries, no sums) ---
-
-
-def _int(raw: str | None) -> int | None:
-    """A filter value from a query string: digits, or nothing. Odd values are ignored, not refused."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-
-
-def _page_no(raw: str | None) -> int:
-    return max(1, _int(raw) or 1)
-
-
-def _flag(raw: str | None) -> bool:
-    return (raw or "").strip().lower() in {"1", "on", "true", "yes"}
-
-
-def _query(params: Mapping[str, Any]) -> str:
-    """The current filters as a query string (without the page), for the pagination links."""
-    return urlencode({key: value for key, value in params.items() if value not in (None, "", False)})
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
@@ -141,15 +121,15 @@ def _helpers() -> dict[str, Any]:
 def _catalog_filters(
     q: str, group: str, stars: str, province: str, producer: str, certified: str, page_no: str
 ) -> ProductFilters:
-    min_stars = _int(stars)
+    min_stars = query_int(stars)
     return ProductFilters(
         q=q.strip()[:100],
         group=group.strip()[:10],
         min_stars=min_stars if min_stars in (3, 4, 5) else None,
-        province=_int(province),
-        producer_id=_int(producer),
-        certified_only=_flag(certified),
-        page=_page_no(page_no),
+        province=query_int(province),
+        producer_id=query_int(producer),
+        certified_only=query_flag(certified),
+        page=page_number(page_no),
     )
 
 
@@ -226,7 +206,7 @@ def combo_form_from(combo: Combo) -> ComboForm:
 def parse_owner(owner: str) -> tuple[int | None, int | None]:
     """`producer:12` → (12, None); `organization:3` → (None, 3); anything else → (None, None)."""
     kind, _sep, raw_id = owner.partition(":")
-    owner_id = _int(raw_id)
+    owner_id = query_int(raw_id)
     if kind == "producer":
         return owner_id, None
     if kind == "organization":
@@ -273,7 +253,7 @@ class PublicCatalogController(Controller):
                 **_helpers(),
                 "products": products,
                 "filters": params,
-                "params": _query(params),
+                "params": query_string(params),
                 "groups": await GroupService(tx).top_level(),
                 "provinces": admin_units.provinces(),
                 "producers": await ProducerService(tx).names(),
@@ -320,9 +300,9 @@ class PublicCatalogController(Controller):
         province: str = "",
         page_no: Annotated[str, PageParam] = "1",
     ) -> Template:
-        query, province_code = q.strip()[:100], _int(province)
+        query, province_code = q.strip()[:100], query_int(province)
         params = {"q": query, "province": province_code or ""}
-        producers = await ProducerService(tx).list_public(query, province_code, _page_no(page_no))
+        producers = await ProducerService(tx).list_public(query, province_code, page_number(page_no))
         return page(
             request,
             "catalog/producers.html.jinja",
@@ -330,7 +310,7 @@ class PublicCatalogController(Controller):
                 **_helpers(),
                 "producers": producers,
                 "filters": params,
-                "params": _query(params),
+                "params": query_string(params),
                 "provinces": admin_units.provinces(),
             },
             blocks=["producer_results"],
@@ -415,7 +395,7 @@ class ProductController(Controller):
                 **_helpers(),
                 "products": products,
                 "filters": params,
-                "params": _query(params),
+                "params": query_string(params),
                 "groups": await GroupService(tx).top_level(),
                 "producers": await ProducerService(tx).choices(request.user),
             },
@@ -538,7 +518,7 @@ class ProducerController(Controller):
                 for org in await OrganizationService(tx).list()
                 if user.is_admin or org.id in user.organizer_of
             ]
-        province_code = _int(form.province_code)
+        province_code = query_int(form.province_code)
         return page(
             request,
             "catalog/producer_form.html.jinja",
@@ -565,7 +545,7 @@ class ProducerController(Controller):
         page_no: Annotated[str, PageParam] = "1",
     ) -> Template:
         q = q.strip()[:100]
-        producers = await ProducerService(tx).list_manageable(request.user, q, _page_no(page_no))
+        producers = await ProducerService(tx).list_manageable(request.user, q, page_number(page_no))
         return page(
             request,
             "catalog/manage_producers.html.jinja",
@@ -573,7 +553,7 @@ class ProducerController(Controller):
                 **_helpers(),
                 "producers": producers,
                 "filters": {"q": q},
-                "params": _query({"q": q}),
+                "params": query_string({"q": q}),
                 "can_create": can_create_producer(request.user),
             },
             blocks=["producer_rows"],
@@ -591,7 +571,7 @@ class ProducerController(Controller):
     ) -> Any:
         try:
             producer = await ProducerService(tx).create(
-                request.user, msgspec.structs.asdict(data), organization_id=_int(data.organization_id)
+                request.user, msgspec.structs.asdict(data), organization_id=query_int(data.organization_id)
             )
         except ValidationFailed as err:
             return await self._render_form(
@@ -924,7 +904,7 @@ class CatalogApiController(Controller):
 
     @get("/wards", name="api:wards", summary="Wards and communes of a province (2025 scheme)")
     async def wards(self, province: str) -> list[WardOut]:
-        code = _int(province)
+        code = query_int(province)
         if code is None or admin_units.province(code) is None:
             raise DomainError(_("Unknown province code: %(code)s.", code=province[:20]))
         return [WardOut(code=w.code, name=w.name) for w in admin_units.wards_of(code)]

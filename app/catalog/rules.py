@@ -128,8 +128,9 @@ def _optional_int(value: Any) -> tuple[int | None, bool]:
     return None, False
 
 
-def _coordinate(value: Any) -> tuple[float | None, bool]:
-    if value is None or value == "":
+def parse_coordinate(value: Any) -> tuple[float | None, bool]:
+    """(degrees, ok) from a number or a text such as `10,24`; empty means None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None, True
     if isinstance(value, bool):
         return None, False
@@ -236,8 +237,8 @@ def clean_producer(raw: Mapping[str, Any]) -> tuple[ProducerFields | None, dict[
             errors["ward_code"] = _("This ward or commune is not in the chosen province.")
 
     address = take("address", _text(raw, "address", 300))
-    lat, lat_ok = _coordinate(raw.get("latitude"))
-    lon, lon_ok = _coordinate(raw.get("longitude"))
+    lat, lat_ok = parse_coordinate(raw.get("latitude"))
+    lon, lon_ok = parse_coordinate(raw.get("longitude"))
     if not lat_ok:
         errors["latitude"] = _("The latitude must be a number, such as 10.24.")
     if not lon_ok:

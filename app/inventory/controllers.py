@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -41,7 +40,7 @@ from app.inventory.schemas import (
     TransferReceiveForm,
 )
 from app.inventory.services import InventoryService, LocationService, StockRow, parse_id
-from app.web import page, redirect
+from app.web import page, page_number, query_flag, query_int, query_string, redirect
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 PageParam = Parameter(query="page", required=False)
@@ -53,24 +52,6 @@ STATUSES = [status.value for status in TransferStatus]
 
 
 # --- small parsers (no queries, no sums) ---
-
-
-def _int(raw: str | None) -> int | None:
-    """A filter value from a query string: digits, or nothing. Odd values are ignored, not refused."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-
-
-def _page_no(raw: str | None) -> int:
-    return max(1, _int(raw) or 1)
-
-
-def _flag(raw: str | None) -> bool:
-    return (raw or "").strip().lower() in {"1", "on", "true", "yes"}
-
-
-def _query(params: Mapping[str, Any]) -> str:
-    return urlencode({key: value for key, value in params.items() if value not in (None, "", False)})
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -203,7 +184,7 @@ class InventoryController(Controller):
         service = LocationService(tx)
         try:
             location = await service.update(
-                _user(request), location_id, msgspec.structs.asdict(data), active=_flag(data.is_active)
+                _user(request), location_id, msgspec.structs.asdict(data), active=query_flag(data.is_active)
             )
         except ValidationFailed as err:
             location = await service.get_for_manage(_user(request), location_id)
@@ -227,9 +208,9 @@ class InventoryController(Controller):
         threshold_error: tuple[int, str, str] | None = None,
         status: int = 200,
     ) -> Template:
-        q, low_only = q.strip()[:100], _flag(low)
+        q, low_only = q.strip()[:100], query_flag(low)
         location, levels = await InventoryService(tx).stock(
-            _user(request), location_id, q=q, low_only=low_only, page=_page_no(page_no)
+            _user(request), location_id, q=q, low_only=low_only, page=page_number(page_no)
         )
         owner = (await LocationService(tx).owner_names([location]))[location.id]
         params = {"q": q, "low": "1" if low_only else ""}
@@ -241,7 +222,7 @@ class InventoryController(Controller):
                 "owner": owner,
                 "levels": levels,
                 "filters": params,
-                "params": _query(params),
+                "params": query_string(params),
                 "threshold_error": threshold_error,
             },
             status=status,
@@ -293,8 +274,12 @@ class InventoryController(Controller):
                 _("You will be alerted at %(n)s or fewer.", n=format_number(level.low_threshold)),
                 "success",
             )
-        back = _query(
-            {"q": data.q.strip()[:100], "low": "1" if _flag(data.low) else "", "page": _int(data.page)}
+        back = query_string(
+            {
+                "q": data.q.strip()[:100],
+                "low": "1" if query_flag(data.low) else "",
+                "page": query_int(data.page),
+            }
         )
         return redirect(request, f"/stock/{location_id}" + (f"?{back}" if back else ""))
 
@@ -455,7 +440,9 @@ class InventoryController(Controller):
         product_id: int,
         page_no: Annotated[str, PageParam] = "1",
     ) -> Template:
-        view = await InventoryService(tx).ledger(_user(request), location_id, product_id, _page_no(page_no))
+        view = await InventoryService(tx).ledger(
+            _user(request), location_id, product_id, page_number(page_no)
+        )
         return page(request, "inventory/ledger.html.jinja", {"view": view}, blocks=["ledger_rows"])
 
     @get("/{location_id:int}/export.csv", name="stock:export")
@@ -484,7 +471,7 @@ class InventoryController(Controller):
     ) -> Template:
         status = status if status in STATUSES else ""
         found = await InventoryService(tx).list_transfers(
-            _user(request), status=status, page=_page_no(page_no)
+            _user(request), status=status, page=page_number(page_no)
         )
         return page(
             request,
@@ -492,7 +479,7 @@ class InventoryController(Controller):
             {
                 "transfers": found,
                 "filters": {"status": status},
-                "params": _query({"status": status}),
+                "params": query_string({"status": status}),
                 "statuses": STATUSES,
             },
             blocks=["transfer_rows"],
@@ -640,9 +627,9 @@ class InventoryController(Controller):
         reviewed: str = "",
         page_no: Annotated[str, PageParam] = "1",
     ) -> Template:
-        show_reviewed = _flag(reviewed)
+        show_reviewed = query_flag(reviewed)
         found = await InventoryService(tx).shortfalls(
-            _user(request), reviewed=show_reviewed, page=_page_no(page_no)
+            _user(request), reviewed=show_reviewed, page=page_number(page_no)
         )
         return page(
             request,
@@ -650,7 +637,7 @@ class InventoryController(Controller):
             {
                 "shortfalls": found,
                 "reviewed": show_reviewed,
-                "params": _query({"reviewed": "1" if show_reviewed else ""}),
+                "params": query_string({"reviewed": "1" if show_reviewed else ""}),
             },
             blocks=["shortfall_rows"],
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -502,25 +501,6 @@ def parse_owner(owner: Any) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _coordinate(value: Any) -> tuple[float | None, bool]:
-    if _blank(value):
-        return None, True
-    if isinstance(value, bool):
-        return None, False
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", "."))
-        except ValueError:
-            return None, False
-    else:
-        return None, False
-    if not math.isfinite(number):
-        return None, False
-    return number, True
-
-
 @dataclass(frozen=True)
 class LocationFields:
     name: str
@@ -549,8 +529,8 @@ def clean_location(raw: Mapping[str, Any]) -> tuple[LocationFields | None, dict[
         province_code = parse_id(raw.get("province_code"))
         if province_code is None or admin_units.province(province_code) is None:
             errors["province_code"] = _("Choose a province from the list.")
-    lat, lat_ok = _coordinate(raw.get("latitude"))
-    lon, lon_ok = _coordinate(raw.get("longitude"))
+    lat, lat_ok = catalog_rules.parse_coordinate(raw.get("latitude"))
+    lon, lon_ok = catalog_rules.parse_coordinate(raw.get("longitude"))
     if not lat_ok:
         errors["latitude"] = _("The latitude must be a number, such as 10.24.")
     if not lon_ok:

@@ -13,7 +13,6 @@ import itertools
 import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -68,7 +67,7 @@ from app.pos.services import (
     ShiftService,
 )
 from app.settings import Settings, get_settings
-from app.web import page, redirect
+from app.web import page, query_int, query_string, redirect
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 PageParam = Parameter(query="page", required=False)
@@ -406,11 +405,6 @@ class PosApiController(Controller):
 # --- pages ---
 
 
-def _int(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-
-
 def _day(raw: str | None) -> dt.date | None:
     raw = (raw or "").strip()
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
@@ -419,10 +413,6 @@ def _day(raw: str | None) -> dt.date | None:
         except ValueError:
             continue
     return None
-
-
-def _query(params: Mapping[str, Any]) -> str:
-    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
 def _vnd_field(raw: str, field: str) -> int:
@@ -447,7 +437,7 @@ def refund_body(form: RefundForm) -> RefundIn:
         raw_quantity = raw_quantity.strip()
         if not raw_quantity or raw_quantity == "0":
             continue
-        number, quantity = _int(raw_no), _int(raw_quantity)
+        number, quantity = query_int(raw_no), query_int(raw_quantity)
         if number is None or quantity is None or quantity < 1:
             message = _("Quantities are whole numbers.")
             raise ValidationFailed(message, fields={"lines": message})
@@ -610,10 +600,10 @@ class PosController(Controller):
         queries = SaleQueries(tx)
         day = _day(date)
         filters = SaleFilters(
-            location_id=_int(location),
-            register_id=_int(register),
+            location_id=query_int(location),
+            register_id=query_int(register),
             day=day,
-            page=max(1, _int(page_no) or 1),
+            page=max(1, query_int(page_no) or 1),
         )
         found = await queries.history(user, filters)
         locations = await queries.sellable_locations(user)
@@ -629,7 +619,7 @@ class PosController(Controller):
             {
                 "sales": found,
                 "filters": params,
-                "params": _query(params),
+                "params": query_string(params),
                 "locations": locations,
                 "location_names": {loc.id: loc.name for loc in locations},
                 "registers": registers,
@@ -706,11 +696,11 @@ class PosController(Controller):
         queries = SaleQueries(tx)
         locations = await queries.sellable_locations(user)
         day = _day(date) or rules.vn_today()
-        location_id = _int(location) or (locations[0].id if len(locations) == 1 else None)
+        location_id = query_int(location) or (locations[0].id if len(locations) == 1 else None)
         report = None
         registers: list[Register] = []
         if location_id is not None:
-            report = await queries.day_report(user, location_id, day, _int(register))
+            report = await queries.day_report(user, location_id, day, query_int(register))
             registers = (await queries.registers_of([location_id]))[location_id]
         return page(
             request,
@@ -722,7 +712,7 @@ class PosController(Controller):
                 "filters": {
                     "location": location_id or "",
                     "date": day.isoformat(),
-                    "register": _int(register) or "",
+                    "register": query_int(register) or "",
                 },
                 "prev_day": (day - dt.timedelta(days=1)).isoformat(),
                 "next_day": (day + dt.timedelta(days=1)).isoformat(),
