@@ -501,7 +501,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         producer_id=producers["banh_trang"].id,
     )
 
-    await seed_places_and_stock(session, producers, products, vinh_long.id)
+    booth_id = await seed_places_and_stock(session, producers, products, vinh_long.id)
 
     users = UserService(session)
     admin = await users.create("admin@chophien.vn", DEMO_PASSWORD, name="Quản trị viên", locale="vi")
@@ -514,12 +514,13 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     await users.grant(None, vendor2.id, Role.VENDOR, producer_id=producers["banh_trang"].id)
     cashier = await users.create("thungan@chophien.vn", DEMO_PASSWORD, name="Lê Thu Ngân", locale="vi")
     await users.grant(None, cashier.id, Role.CASHIER, producer_id=producers["htx_dua"].id)
+    await seed_past_sales(session, cashier.id, booth_id, products)
     return {"producers": len(producers), "products": len(products)}
 
 
 async def seed_places_and_stock(
     session: AsyncSession, producers: dict[str, Any], products: dict[str, Any], organization_id: int
-) -> None:
+) -> int:
     """Warehouses, a fair booth and a showroom with registers, stock received through the ledger, and the
     bank accounts VietQR codes pay into."""
     from app.inventory.models import Location, LocationKind, MovementKind
@@ -640,3 +641,48 @@ async def seed_places_and_stock(
             .where(StockLevel.location_id == location.id, StockLevel.product_id == products[product_key].id)
             .values(low_threshold=threshold)
         )
+    return booth.id
+
+
+async def seed_past_sales(
+    session: AsyncSession, cashier_id: int, booth_id: int, products: dict[str, Any]
+) -> None:
+    """Three days of sales at the fair booth, rung up through the sale service (stock, ledger, payments,
+    receipt numbers), then dated back, so the history and the day reports have something to show."""
+    import random
+    import uuid
+
+    from sqlalchemy import update
+
+    from app.accounts.services import UserService, current_user_from
+    from app.i18n import VN_TZ
+    from app.pos.models import Sale
+    from app.pos.schemas import PaymentIn, SaleIn, SaleLineIn
+    from app.pos.services import SaleService
+
+    cashier = current_user_from(await UserService(session).get(cashier_id))
+    rng = random.Random(2026)
+    menu = [(products["keo_dua_sap"], 3), (products["dau_dua"], 1), (products["thach_dua"], 2)]
+    today = dt.datetime.now(VN_TZ).replace(minute=0, second=0, microsecond=0)
+    for days_ago in (3, 2, 1):
+        for _ in range(5):
+            product, most = rng.choice(menu)
+            quantity = rng.randint(1, most)
+            total = product.price_vnd * quantity
+            by_qr = rng.random() < 0.3
+            payment = (
+                PaymentIn(method="vietqr", amount_vnd=total)
+                if by_qr
+                else PaymentIn(method="cash", amount_vnd=total, tendered_vnd=-(-total // 50000) * 50000)
+            )
+            view = await SaleService(session).ring_up(
+                cashier,
+                SaleIn(
+                    id=uuid.uuid4(),
+                    location_id=booth_id,
+                    lines=[SaleLineIn(quantity=quantity, product_id=product.id)],
+                    payments=[payment],
+                ),
+            )
+            when = (today - dt.timedelta(days=days_ago)).replace(hour=rng.randint(8, 20)).astimezone(dt.UTC)
+            await session.execute(update(Sale).where(Sale.id == view.sale.id).values(created_at=when))
