@@ -55,6 +55,7 @@ from app.catalog.services import (
 )
 from app.errors import DomainError, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
+from app.inventory.services import public_availability
 from app.paging import Page
 from app.settings import Settings, get_settings
 from app.web import page, page_number, query_flag, query_int, query_string, redirect
@@ -271,6 +272,7 @@ class PublicCatalogController(Controller):
             {
                 **_helpers(),
                 "product": product,
+                "availability": await public_availability(tx, product.id),
                 "status": rules.certificate_status(product.stars, product.expires_on, today_vn()),
                 "url": url,
                 "qr_svg": qr.svg_inline(url),

@@ -1483,3 +1483,28 @@ class InventoryService:
         shortfalls = await self.session.scalar(select(func.count(StockMovement.id)).where(*shortfall_where))
         incoming = await self.session.scalar(select(func.count(Transfer.id)).where(*transfer_where))
         return int(shortfalls or 0), int(incoming or 0)
+
+
+@dataclass(frozen=True)
+class Availability:
+    location_id: int
+    name: str
+    kind: LocationKind
+    province_code: int | None
+    on_hand: int
+
+
+async def public_availability(session: AsyncSession, product_id: int) -> list[Availability]:
+    """Where a shopper can find a product now: the open booths and showrooms that carry it, with the
+    count on hand (warehouses are not shops, so they are left out)."""
+    stmt = (
+        select(Location.id, Location.name, Location.kind, Location.province_code, StockLevel.on_hand)
+        .join(StockLevel, StockLevel.location_id == Location.id)
+        .where(
+            StockLevel.product_id == product_id,
+            Location.is_active.is_(True),
+            Location.kind.in_([LocationKind.BOOTH, LocationKind.SHOWROOM]),
+        )
+        .order_by(StockLevel.on_hand.desc(), Location.name)
+    )
+    return [Availability(*row) for row in (await session.execute(stmt)).all()]
