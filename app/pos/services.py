@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +38,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
 from app.inventory import rules as stock_rules
 from app.inventory.models import Location, MovementKind
-from app.inventory.services import LocationAccess, StockService
+from app.inventory.services import LocationAccess, StockService, sellable_clause
 from app.paging import Page, paginate
 from app.payments.models import Payment, PaymentMethod, PaymentStatus
 from app.payments.providers import PaymentRefused, provider
@@ -75,20 +75,9 @@ async def rights_at(session: AsyncSession, user: CurrentUser | None, location: L
 
 
 def sellable(user: CurrentUser) -> ColumnElement[bool]:
-    """SQL for the locations `user` may sell at (the same rule as inventory's `can_sell_at`)."""
-    if user.is_admin:
-        return true()
-    producers = user.vendor_of_producers | user.cashier_of_producers
-    orgs = user.organizer_of | user.vendor_of_orgs | user.cashier_of_orgs
-    conditions: list[ColumnElement[bool]] = []
-    if producers:
-        conditions.append(Location.producer_id.in_(sorted(producers)))
-    if orgs:
-        conditions.append(Location.organization_id.in_(sorted(orgs)))
-    if user.organizer_of:
-        registered = select(Producer.id).where(Producer.organization_id.in_(sorted(user.organizer_of)))
-        conditions.append(Location.producer_id.in_(registered))
-    return or_(*conditions) if conditions else Location.id.is_(None)
+    """SQL for the locations `user` may sell at: inventory's clause, with `true` for admins."""
+    clause = sellable_clause(user)
+    return true() if clause is None else clause
 
 
 def _fields_error(error: rules.SaleRuleError) -> ValidationFailed:
