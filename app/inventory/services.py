@@ -162,7 +162,7 @@ class StockService:
         taken, then the removal brings it to zero. The level never goes below zero."""
         if quantity <= 0 or kind not in OUTGOING:
             raise ValueError("take takes a positive quantity and an outgoing kind")
-        await self._ensure_level(product_id, location_id)
+        # The common case is one statement; a missing level row is made only when it did not match.
         conditional = (
             update(StockLevel)
             .where(
@@ -188,6 +188,7 @@ class StockService:
             await self.session.flush()
             return Removal(product_id, quantity, 0, int(after))
 
+        await self._ensure_level(product_id, location_id)
         # Lock the row (a no-op update) to read a level no other transaction can change under us.
         lock = (
             update(StockLevel)
