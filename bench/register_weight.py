@@ -1,14 +1,16 @@
 """The register's weight: what its first load and one sale cost on the wire.
 
-    .venv/bin/python bench/register_weight.py [--products 100]
+    .venv/bin/python bench/register_weight.py [--products 100] [--cashier]
     .venv/bin/python bench/register_weight.py --url http://127.0.0.1:8000/pos/registers/1 \
         [--email thungan@chophien.vn --password chophien-demo] [--post-sale]
 
 First load: the register page's HTML (with its catalog as JSON), its CSS, its JavaScript modules and its
 service worker, each gzipped on its own as a server or proxy would send it; product photos aside (they
 load lazily and are cached by the worker). Without --url the HTML is rendered from the real template with a
-synthetic catalog of --products products and 5 gift sets; with --url it is fetched from a running server
-(logged in with --email/--password), with the assets the page names.
+synthetic catalog of --products products and 5 gift sets, as a vendor sees it (with the discount and refund
+controls; --cashier: without them); with --url it is fetched from a running server (logged in with
+--email/--password), with the assets the page names. Every module counts, though refund.js is fetched only
+by those who may refund.
 
 One sale: the body of POST /api/v1/sales for a three-line sale paid in cash, and the body of the answer, plain
 and gzipped. The answer is the server's with --url --post-sale (which really rings up one unit of the first
@@ -64,7 +66,7 @@ def kb(n: int) -> str:
 # --- rendering the page from the template, no server ---
 
 
-def synthetic_shell(products: int) -> tuple[dict[str, Any], Any]:
+def synthetic_shell(products: int, manager: bool = True) -> tuple[dict[str, Any], Any]:
     from app.pos import register_controller as rc
 
     items: list[Any] = []
@@ -103,25 +105,26 @@ def synthetic_shell(products: int) -> tuple[dict[str, Any], Any]:
         levels={i: 20 + i % 30 for i in range(1, products + 1)},
         combos=combos,
         vietqr=rc.vietqr_info(account),
+        can_manage=manager,
     )
     return rc.boot_data(shell, "vi"), shell
 
 
-def render_page(products: int) -> bytes:
+def render_page(products: int, manager: bool = True) -> bytes:
     from app import i18n
     from app.asgi import make_jinja_environment
     from app.pos import register_controller as rc
 
     token = i18n.set_locale("vi")
     try:
-        boot, shell = synthetic_shell(products)
+        boot, shell = synthetic_shell(products, manager)
         env = make_jinja_environment()
         html = env.get_template("pos/register.html.jinja").render(
             register=shell.register,
             location=shell.location,
             boot=boot,
             vietqr=shell.vietqr,
-            strings=rc.ui_strings(),
+            strings=rc.ui_strings(manager),
             assets=rc.asset_urls(),
             csrf_token=lambda: "x" * 128,  # Litestar's token is 128 hex digits
         )
@@ -269,6 +272,9 @@ def main() -> None:
     parser.add_argument(
         "--url", help="a register page of a running server, e.g. http://127.0.0.1:8000/pos/registers/1"
     )
+    parser.add_argument(
+        "--cashier", action="store_true", help="render the page as a cashier sees it (no discounts, refunds)"
+    )
     parser.add_argument("--email", default="thungan@chophien.vn")
     parser.add_argument("--password", default="chophien-demo")
     parser.add_argument(
@@ -290,10 +296,11 @@ def main() -> None:
         assets = remote_assets(client, html)
         source = f"{args.url} ({len(boot['products'])} products)"
     else:
-        html_bytes = render_page(args.products)
-        boot, _shell = synthetic_shell(args.products)
+        html_bytes = render_page(args.products, not args.cashier)
+        boot, _shell = synthetic_shell(args.products, not args.cashier)
         assets = local_assets()
-        source = f"templates/pos/register.html.jinja with {args.products} synthetic products"
+        who = "a cashier" if args.cashier else "a vendor"
+        source = f"templates/pos/register.html.jinja with {args.products} synthetic products, as {who}"
 
     print(f"Register first load — {source}; photos aside")
     print(f"  {'file':<44} {'plain':>9} {'gzip':>9}")

@@ -33,6 +33,10 @@ class Payment(Base):
     )
 
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id", ondelete="RESTRICT"), index=True)
+    # A booth fee: the assignment it pays for (a payment is for a sale or for a booth, never both).
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignment.id", ondelete="RESTRICT"), index=True
+    )
     method: Mapped[PaymentMethod] = mapped_column(
         Enum(PaymentMethod, native_enum=False, length=20, validate_strings=True, values_callable=enum_values)
     )

@@ -38,6 +38,7 @@ from app.pos.models import Register, ShiftStatus
 from app.pos.schemas import (
     CloseShiftForm,
     ErrorOut,
+    LateSalesOut,
     MethodTotalsOut,
     OpenShiftForm,
     PaymentOut,
@@ -160,11 +161,18 @@ def refund_out(view: RefundView) -> RefundOut:
     )
 
 
-def z_out(report: Mapping[str, Any]) -> ZReportOut:
+def _by_method(totals: Mapping[str, Any]) -> dict[str, MethodTotalsOut]:
+    return {method: MethodTotalsOut(**values) for method, values in dict(totals or {}).items()}
+
+
+def z_out(report: Mapping[str, Any], late: rules.LateSales | None = None) -> ZReportOut:
+    """The Z report (as issued, or so far), with the addendum of sales synced after closing if any."""
     data = dict(report)
-    data["by_method"] = {
-        method: MethodTotalsOut(**totals) for method, totals in dict(report.get("by_method") or {}).items()
-    }
+    data["by_method"] = _by_method(report.get("by_method") or {})
+    data["late_sales"] = None
+    if late is not None:
+        figures = late.as_dict()
+        data["late_sales"] = LateSalesOut(**{**figures, "by_method": _by_method(figures["by_method"])})
     return msgspec.convert(data, ZReportOut, strict=False, from_attributes=True)
 
 
@@ -379,10 +387,16 @@ class PosApiController(Controller):
         "/shifts/{shift_id:int}",
         name="api:shift",
         summary="A shift's Z report: as issued when closed, the figures so far when open",
+        description=(
+            "A closed shift's report is the one issued at closing. Sales rung up offline while the shift was "
+            "open but synced after it closed are not in it: `late_sales` is their addendum (count, totals by "
+            "method, and the cash among them, which explains a surplus in the count)."
+        ),
         responses=ERRORS,
     )
     async def shift(self, request: Request[Any, Any, Any], tx: AsyncSession, shift_id: int) -> ZReportOut:
-        return z_out((await ShiftService(tx).view(_user(request), shift_id)).report)
+        view = await ShiftService(tx).view(_user(request), shift_id)
+        return z_out(view.report, view.late_sales)
 
     @post(
         "/shifts/{shift_id:int}/close",
@@ -506,6 +520,7 @@ class PosController(Controller):
         shifts = ShiftService(tx)
         current = await shifts.current(register.id)
         report = (await shifts.view(user, current.id)).report if current else None
+        recent = [s for s in await shifts.recent(register.id) if s.status == ShiftStatus.CLOSED]
         return page(
             request,
             "pos/shift.html.jinja",
@@ -514,7 +529,8 @@ class PosController(Controller):
                 "location": location,
                 "shift": current,
                 "report": report,
-                "recent": [s for s in await shifts.recent(register.id) if s.status == ShiftStatus.CLOSED],
+                "recent": recent,
+                "late": await shifts.late_sales(recent),
                 "errors": errors or {},
                 "form": form or {},
             },
@@ -582,7 +598,7 @@ class PosController(Controller):
                 "shift": view.shift,
                 "register": view.register,
                 "location": view.location,
-                "z": z_out(view.report),
+                "z": z_out(view.report, view.late_sales),
             },
         )
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -106,6 +107,9 @@ class Sale(Base):
     refunded_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     client_created_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     offline: Mapped[bool] = mapped_column(default=False)
+    # Synced after the shift it was rung up in had closed (an offline register): it belongs to that shift,
+    # but not to its Z report as issued; the shift shows it in an addendum ("sales synced after closing").
+    late: Mapped[bool] = mapped_column(default=False, server_default=false())
     had_shortfall: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str] = mapped_column(String(5), default="vi")  # the shopper's language for the receipt
 
@@ -135,6 +139,31 @@ class SaleLine(Base):
     refunded_quantity: Mapped[int] = mapped_column(default=0)
 
     sale: Mapped[Sale] = relationship(back_populates="lines")
+    # A combo line's products as sold (the combo may be edited later): written with the line, read by
+    # refunds only, so loading a sale does not fetch them.
+    components: Mapped[list[SaleLineComponent]] = relationship(
+        back_populates="sale_line",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise_on_sql",
+        order_by="SaleLineComponent.product_id",
+    )
+
+
+class SaleLineComponent(Base):
+    """One product of a combo line, as the combo was when it was sold: `quantity` per combo unit."""
+
+    __tablename__ = "sale_line_component"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="sale_line_component_quantity"),
+        UniqueConstraint("sale_line_id", "product_id", name="uq_sale_line_component"),
+    )
+
+    sale_line_id: Mapped[int] = mapped_column(ForeignKey("sale_line.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[int]
+
+    sale_line: Mapped[SaleLine] = relationship(back_populates="components")
 
 
 class Refund(Base):

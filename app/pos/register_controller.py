@@ -14,6 +14,13 @@ shell carries one *static* code of the same account (no amount, no message): the
 which has its own connection — still opens the transfer, and the shopper types the amount and the reference
 shown under the code. Cash stays available either way.
 
+Discounts and refunds are for the location's managers only (its vendors, the owning organization's
+organizers, admins — `rights_at(...).manage`; the API refuses them from cashiers anyway). The page learns it
+from `can_discount` / `can_refund` in its JSON and renders the refund panel's markup only for them. Line and
+order discounts travel in the sale (`discount_vnd`) and work offline like any sale; a refund needs the
+network: the panel reads `GET /pos/registers/{id}/recent` (this register's last sales, with lines) and posts
+`POST /api/v1/sales/{uuid}/refunds` with a client-made UUID.
+
 No queries here: the register comes from `RegisterService.get_for_seller`, the stock from
 `InventoryService.sellable_stock`, the catalog from the catalog services, the account from
 `BankAccountService`.
@@ -30,7 +37,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotAuthorizedException
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +49,7 @@ from app.accounts.rules import CurrentUser
 from app.catalog import qr
 from app.catalog.models import Combo, Product
 from app.catalog.services import ComboService, ProductService
-from app.errors import NotFound, ValidationFailed
+from app.errors import DomainError, NotAuthenticated, NotFound, ValidationFailed, handle_exception
 from app.i18n import get_locale, localized, ngettext
 from app.i18n import gettext as _
 from app.inventory.models import Location
@@ -48,17 +57,20 @@ from app.inventory.services import InventoryService
 from app.payments import banks, vietqr
 from app.payments.models import BankAccount
 from app.payments.services import BankAccountService
-from app.pos.models import Register
-from app.pos.services import RegisterService
+from app.pos import rules
+from app.pos.models import Register, Sale
+from app.pos.services import RegisterService, SaleFilters, SaleQueries
 from app.settings import BASE_DIR, Settings, get_settings
 from app.web import page
 
 STATIC_DIR = BASE_DIR / "static"
 SW_SOURCE = STATIC_DIR / "js" / "register" / "sw.js"
 # The register's own modules (static/js/register/), in load order; sw.js is served from /pos/sw.js instead.
-MODULES = ("money.js", "store.js", "cart.js", "sync.js", "ui.js", "register.js")
+# refund.js is imported by register.js only for those who may refund.
+MODULES = ("money.js", "store.js", "cart.js", "sync.js", "ui.js", "register.js", "refund.js")
 STYLES = ("css/app.css", "css/register.css")
 MAX_QR_AMOUNT = vietqr.MAX_AMOUNT_VND
+RECENT_SALES = 20  # how many of the register's last sales the refund panel lists
 
 
 # --- assets -----------------------------------------------------------------------------------------
@@ -172,6 +184,7 @@ class Shell:
     levels: dict[int, int]
     combos: list[Combo]
     vietqr: VietQRInfo
+    can_manage: bool = False  # the user may discount and refund here (not a cashier)
     rendered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -207,6 +220,8 @@ def boot_data(shell: Shell, locale: str) -> dict[str, Any]:
         "location": {"id": location.id, "name": location.name},
         "locale": locale,
         "rendered_at": shell.rendered_at.isoformat(),
+        "can_discount": shell.can_manage,
+        "can_refund": shell.can_manage,
         "products": [
             {
                 "id": p.id,
@@ -242,15 +257,18 @@ def boot_data(shell: Shell, locale: str) -> dict[str, Any]:
             "receipt_qr": f"/pos/registers/{register.id}/receipt-qr/",
             "receipt": "/receipts/",
             "csrf": f"/pos/registers/{register.id}/csrf",
+            "recent": f"/pos/registers/{register.id}/recent",
+            "refunds": "/api/v1/sales/{id}/refunds",
             "sw": "/pos/sw.js",
             "scope": "/pos/",
         },
     }
 
 
-def ui_strings() -> dict[str, str]:
+def ui_strings(manage: bool = False) -> dict[str, str]:
     """Every text the register's script shows, translated into the request's language. `{name}` marks a
-    value the script fills in; `key` and `key_many` are the two plural forms of a counted text."""
+    value the script fills in; `key` and `key_many` are the two plural forms of a counted text. The texts of
+    discounts and refunds come only for those who may give them (`manage`)."""
     strings = {
         "online": _("Online"),
         "offline": _("Offline"),
@@ -278,6 +296,8 @@ def ui_strings() -> dict[str, str]:
         "discard": _("Discard"),
         "share_title": _("Your receipt"),
     }
+    if manage:
+        strings |= manager_strings()
     # Both forms of each counted text, `{n}` left for the script, which picks one with Intl.PluralRules
     # (Vietnamese has one form; the catalog gives it for both).
     n = "{n}"
@@ -304,6 +324,116 @@ def ui_strings() -> dict[str, str]:
         "items_many": ngettext("%(num)s item", "%(num)s items", 2, num=n),
     }
     return strings
+
+
+def manager_strings() -> dict[str, str]:
+    """The texts of line and order discounts and of the refund panel."""
+    return {
+        # discounts
+        "discount": _("Discount"),
+        "line_discount": _("Discount on %(name)s", name="{name}"),
+        "order_discount": _("Discount on the sale"),
+        "less_amount": _("Discount: −%(amount)s", amount="{amount}"),
+        "subtotal": _("Subtotal: %(amount)s", amount="{amount}"),
+        "disc_max": _("From 0 to %(amount)s, in whole đồng.", amount="{amount}"),
+        "disc_bad": _(
+            "Enter a whole amount of đồng, no more than %(amount)s (what is being discounted).",
+            amount="{amount}",
+        ),
+        # the refund panel
+        "status_completed": _("Paid"),
+        "status_partly_refunded": _("Partly refunded"),
+        "status_refunded": _("Refunded"),
+        "receipt_no": _("Receipt no."),
+        "sold_refunded": _("Sold %(sold)s, refunded %(refunded)s", sold="{sold}", refunded="{refunded}"),
+        "refund_amount": _("Refund %(amount)s", amount="{amount}"),
+        "refund_nothing": _("Choose what comes back: at least one item."),
+        "refund_reason": _("Say why the sale is refunded."),
+        "refund_done": _("Refunded %(amount)s. The goods are back in stock.", amount="{amount}"),
+        "refund_failed": _(
+            "The refund could not be sent (no network). Try again: it will not be refunded twice."
+        ),
+        "refund_offline": _("Refunds need the network. Connect this phone, then try again."),
+        "recent_failed": _("The recent sales could not be loaded. Try again."),
+        "logged_out": _("You are logged out. Log in again, then try again."),
+    }
+
+
+# --- the refund panel's list: this register's last sales ---------------------------------------------
+
+
+class RecentLine(msgspec.Struct):
+    line_no: int
+    name: str
+    product_id: int | None
+    combo_id: int | None
+    quantity: int
+    refunded_quantity: int
+    unit_price_vnd: int
+    discount_vnd: int
+    total_vnd: int  # price × quantity − line discount
+    net_vnd: int  # what the shopper paid for the line: its total less its share of the order discount
+
+
+class RecentSale(msgspec.Struct):
+    id: uuid.UUID
+    receipt_no: int
+    sold_at: dt.datetime  # the register's clock for a sale rung up offline, as on the receipt
+    status: str  # completed | partly_refunded | refunded
+    subtotal_vnd: int
+    discount_vnd: int
+    total_vnd: int
+    refunded_vnd: int
+    lines: list[RecentLine]
+
+
+class RecentSales(msgspec.Struct):
+    can_refund: bool
+    sales: list[RecentSale]
+
+
+def recent_sale(sale: Sale) -> RecentSale:
+    lines = list(sale.lines)
+    nets = rules.line_nets([line.total_vnd for line in lines], sale.discount_vnd)
+    return RecentSale(
+        id=sale.uuid,
+        receipt_no=sale.receipt_no,
+        sold_at=sale.client_created_at if sale.offline and sale.client_created_at else sale.created_at,
+        status=sale.status.value,
+        subtotal_vnd=sale.subtotal_vnd,
+        discount_vnd=sale.discount_vnd,
+        total_vnd=sale.total_vnd,
+        refunded_vnd=sale.refunded_vnd,
+        lines=[
+            RecentLine(
+                line_no=line.line_no,
+                name=line.name,
+                product_id=line.product_id,
+                combo_id=line.combo_id,
+                quantity=line.quantity,
+                refunded_quantity=line.refunded_quantity,
+                unit_price_vnd=line.unit_price_vnd,
+                discount_vnd=line.discount_vnd,
+                total_vnd=line.total_vnd,
+                net_vnd=net,
+            )
+            for line, net in zip(lines, nets, strict=True)
+        ],
+    )
+
+
+def json_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Errors of the register's JSON endpoints as the API gives them (`{"error", "detail"}` with its status),
+    not as a page or a redirect to the login form: the register's script reads them."""
+    if isinstance(exc, NotAuthorizedException):
+        exc = NotAuthenticated(_("Please log in to continue."))
+    if not isinstance(exc, DomainError):
+        return handle_exception(request, exc)
+    return Response(
+        {"error": exc.code, "detail": exc.message, **({"fields": exc.fields} if exc.fields else {})},
+        status_code=exc.status_code,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
@@ -343,6 +473,7 @@ class RegisterPageController(Controller):
             levels=levels,
             combos=combos,
             vietqr=vietqr_info(await bank_account_of(tx, location)),
+            can_manage=await SaleQueries(tx).can_manage(request.user, location),
         )
         return page(
             request,
@@ -352,7 +483,7 @@ class RegisterPageController(Controller):
                 "location": location,
                 "boot": boot_data(shell, get_locale()),
                 "vietqr": shell.vietqr,
-                "strings": ui_strings(),
+                "strings": ui_strings(shell.can_manage),
                 "assets": asset_urls(),
             },
             # The worker keeps its own copy for offline use; the browser's HTTP cache must not.
@@ -415,6 +546,29 @@ class RegisterPageController(Controller):
         token = ScopeState.from_scope(request.scope).csrf_token
         return Response(
             {"csrf_token": token if isinstance(token, str) else ""},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get(
+        "/registers/{register_id:int}/recent",
+        guards=[requires_login],
+        name="pos:register_recent",
+        exception_handlers={DomainError: json_error, NotAuthorizedException: json_error},
+    )
+    async def recent(
+        self, request: Request[CurrentUser, Any, Any], tx: AsyncSession, register_id: int
+    ) -> Response[RecentSales]:
+        """This register's last sales with their lines, newest first, for the refund panel; for the people
+        who sell at its place (anyone else: 404). `can_refund` says whether this user may refund them."""
+        register, location = await RegisterService(tx).get_for_seller(request.user, register_id)
+        queries = SaleQueries(tx)
+        filters = SaleFilters(location_id=location.id, register_id=register.id)
+        found = await queries.history(request.user, filters)
+        return Response(
+            RecentSales(
+                can_refund=await queries.can_manage(request.user, location),
+                sales=[recent_sale(sale) for sale in list(found.items)[:RECENT_SALES]],
+            ),
             headers={"Cache-Control": "no-store"},
         )
 

@@ -387,6 +387,46 @@ def z_report(
     )
 
 
+@dataclass(frozen=True)
+class LateSales:
+    """The addendum of a closed shift: sales rung up (offline) while it was open but synced after it closed.
+    The Z report stays as issued — it was printed. Their cash was in the drawer when it was counted, so it
+    explains a surplus: `difference_after_vnd` is the count's difference with that cash expected too."""
+
+    sales_count: int
+    sales_total_vnd: int
+    cash_vnd: int  # cash they left in the drawer: handed over − change
+    difference_after_vnd: int | None  # counted − (expected + cash_vnd); None when the count is unknown
+    by_method: dict[str, MethodTotals] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["by_method"] = {
+            method: {**asdict(totals), "net_vnd": totals.net_vnd} for method, totals in self.by_method.items()
+        }
+        return data
+
+
+def late_sales(
+    sales: Iterable[ZSale],
+    payments: Iterable[ZPayment],
+    expected_cash_vnd: int | None = None,
+    counted_cash_vnd: int | None = None,
+) -> LateSales:
+    """The addendum's figures, counted the way the Z report counts a shift's sales."""
+    figures = z_report(0, sales, payments, ())
+    difference = None
+    if expected_cash_vnd is not None and counted_cash_vnd is not None:
+        difference = counted_cash_vnd - (expected_cash_vnd + figures.cash_sales_vnd)
+    return LateSales(
+        sales_count=figures.sales_count,
+        sales_total_vnd=figures.sales_total_vnd,
+        cash_vnd=figures.cash_sales_vnd,
+        difference_after_vnd=difference,
+        by_method=figures.by_method,
+    )
+
+
 def _order(method: str) -> tuple[int, str]:
     return (METHODS.index(method) if method in METHODS else len(METHODS), method)
 

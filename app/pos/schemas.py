@@ -165,6 +165,17 @@ class MethodTotalsOut(msgspec.Struct):
     net_vnd: int
 
 
+class LateSalesOut(msgspec.Struct):
+    """A closed shift's addendum: sales rung up offline during the shift but synced after it closed. They
+    are not in the Z report as issued; their cash was in the drawer when it was counted."""
+
+    sales_count: int
+    sales_total_vnd: int
+    cash_vnd: int  # cash they left in the drawer: handed over − change
+    difference_after_vnd: int | None  # the count's difference with that cash expected too
+    by_method: dict[str, MethodTotalsOut]
+
+
 class ZReportOut(msgspec.Struct):
     shift_id: int
     register_id: int
@@ -189,6 +200,7 @@ class ZReportOut(msgspec.Struct):
     refunds_total_vnd: int
     net_total_vnd: int
     by_method: dict[str, MethodTotalsOut]
+    late_sales: LateSalesOut | None = None  # closed shifts only: sales synced after closing, if any
 
 
 class RegisterOut(msgspec.Struct):

@@ -43,7 +43,17 @@ from app.paging import Page, paginate
 from app.payments.models import Payment, PaymentMethod, PaymentStatus
 from app.payments.providers import PaymentRefused, provider
 from app.pos import rules
-from app.pos.models import Refund, RefundLine, Register, Sale, SaleLine, SaleStatus, Shift, ShiftStatus
+from app.pos.models import (
+    Refund,
+    RefundLine,
+    Register,
+    Sale,
+    SaleLine,
+    SaleLineComponent,
+    SaleStatus,
+    Shift,
+    ShiftStatus,
+)
 from app.pos.schemas import RefundIn, SaleIn, SaleLineIn
 
 DEFAULT_REGISTER_NAME = "Quầy 1"
@@ -211,6 +221,7 @@ class ShiftView:
     register: Register
     location: Location
     report: dict[str, object]  # the Z report: as issued when closed, the figures so far when open
+    late_sales: rules.LateSales | None = None  # a closed shift's addendum: sales synced after closing
 
 
 class ShiftService:
@@ -223,6 +234,21 @@ class ShiftService:
         stmt = select(Shift).where(Shift.register_id == register_id, Shift.status == ShiftStatus.OPEN)
         if lock:
             stmt = stmt.with_for_update(read=True)
+        return await self.session.scalar(stmt)
+
+    async def covering(self, register_id: int, moment: dt.datetime) -> Shift | None:
+        """The closed shift of a register that was open at `moment` (shifts of a register never overlap)."""
+        stmt = (
+            select(Shift)
+            .where(
+                Shift.register_id == register_id,
+                Shift.status == ShiftStatus.CLOSED,
+                Shift.created_at <= moment,
+                Shift.closed_at >= moment,
+            )
+            .order_by(Shift.created_at.desc())
+            .limit(1)
+        )
         return await self.session.scalar(stmt)
 
     async def recent(self, register_id: int, limit: int = 10) -> list[Shift]:
@@ -303,25 +329,14 @@ class ShiftService:
     async def view(self, actor: CurrentUser, shift_id: int) -> ShiftView:
         shift, register, location = await self.get_for_seller(actor, shift_id)
         if shift.status == ShiftStatus.CLOSED and shift.z_report:
-            return ShiftView(shift, register, location, dict(shift.z_report))  # kept as issued
+            late = (await self.late_sales([shift])).get(shift.id)
+            return ShiftView(shift, register, location, dict(shift.z_report), late)  # kept as issued
         return ShiftView(shift, register, location, await self._report(shift, register, location))
 
     async def figures(self, shift: Shift, counted_cash_vnd: int | None = None) -> rules.ZReport:
-        sales = (
-            await self.session.execute(
-                select(Sale.total_vnd, Sale.discount_vnd, func.coalesce(func.sum(SaleLine.discount_vnd), 0))
-                .join(SaleLine, SaleLine.sale_id == Sale.id)
-                .where(Sale.shift_id == shift.id)
-                .group_by(Sale.id, Sale.total_vnd, Sale.discount_vnd)
-            )
-        ).all()
-        payments = (
-            await self.session.execute(
-                select(Payment.method, Payment.amount_vnd, Payment.tendered_vnd, Payment.change_vnd)
-                .join(Sale, Payment.sale_id == Sale.id)
-                .where(Sale.shift_id == shift.id, Payment.status != PaymentStatus.FAILED)
-            )
-        ).all()
+        """The Z report's figures: the shift's sales (not those synced after it closed), their payments,
+        and the refunds paid from its drawer."""
+        sales, payments = (await self._takings([shift.id], late=False)).get(shift.id, ([], []))
         refunds = (
             await self.session.execute(
                 select(Refund.method, Refund.amount_vnd).where(Refund.shift_id == shift.id)
@@ -329,14 +344,72 @@ class ShiftService:
         ).all()
         return rules.z_report(
             shift.opening_float_vnd,
-            [rules.ZSale(int(t), int(d) + int(ld)) for t, d, ld in sales],
-            [
-                rules.ZPayment(str(m.value if isinstance(m, PaymentMethod) else m), int(a), tv, int(c))
-                for m, a, tv, c in payments
-            ],
+            sales,
+            payments,
             [rules.ZRefund(str(m), int(a)) for m, a in refunds],
             counted_cash_vnd,
         )
+
+    async def late_sales(self, shifts: Sequence[Shift]) -> dict[int, rules.LateSales]:
+        """shift id → the addendum of each closed shift that has sales synced after it closed."""
+        closed = [s for s in shifts if s.status == ShiftStatus.CLOSED]
+        found = await self._takings([s.id for s in closed], late=True)
+        return {
+            s.id: rules.late_sales(*found[s.id], s.expected_cash_vnd, s.counted_cash_vnd)
+            for s in closed
+            if s.id in found
+        }
+
+    async def _takings(
+        self, shift_ids: Sequence[int], *, late: bool
+    ) -> dict[int, tuple[list[rules.ZSale], list[rules.ZPayment]]]:
+        """shift id → the sales (late ones, or the others) of those shifts and their payments, as the Z
+        report counts them. Shifts without such sales are left out."""
+        if not shift_ids:
+            return {}
+        of_shifts = (Sale.shift_id.in_(shift_ids), Sale.late.is_(late))
+        sales = (
+            await self.session.execute(
+                select(
+                    Sale.shift_id,
+                    Sale.total_vnd,
+                    Sale.discount_vnd,
+                    func.coalesce(func.sum(SaleLine.discount_vnd), 0),
+                )
+                .join(SaleLine, SaleLine.sale_id == Sale.id)
+                .where(*of_shifts)
+                .group_by(Sale.id, Sale.shift_id, Sale.total_vnd, Sale.discount_vnd)
+            )
+        ).all()
+        payments = (
+            await self.session.execute(
+                select(
+                    Sale.shift_id,
+                    Payment.method,
+                    Payment.amount_vnd,
+                    Payment.tendered_vnd,
+                    Payment.change_vnd,
+                )
+                .join(Sale, Payment.sale_id == Sale.id)
+                .where(*of_shifts, Payment.status != PaymentStatus.FAILED)
+                .order_by(Payment.id)
+            )
+        ).all()
+        found: dict[int, tuple[list[rules.ZSale], list[rules.ZPayment]]] = {}
+        for shift_id, total, discount, line_discounts in sales:
+            found.setdefault(int(shift_id or 0), ([], []))[0].append(
+                rules.ZSale(int(total), int(discount) + int(line_discounts))
+            )
+        for shift_id, method, amount, tendered, change in payments:
+            found.setdefault(int(shift_id or 0), ([], []))[1].append(
+                rules.ZPayment(
+                    str(method.value if isinstance(method, PaymentMethod) else method),
+                    int(amount),
+                    tendered,
+                    int(change),
+                )
+            )
+        return found
 
     async def _report(
         self, shift: Shift, register: Register, location: Location, figures: rules.ZReport | None = None
@@ -449,11 +522,12 @@ class SaleService:
         register = await registers.for_sale(location, payload.register_id)
 
         now = _now()
+        client_at = rules.client_time(payload.created_at, now)
         reference = rules.payment_reference(payload.id)
         try:
             async with self.session.begin_nested():
                 receipt_no = await registers.take_receipt_no(register)
-                shift = await ShiftService(self.session).current(register.id, lock=True)
+                shift, late = await self._shift_for(register, payload.offline, client_at)
                 sale = Sale(
                     uuid=payload.id,
                     location_id=location.id,
@@ -468,8 +542,9 @@ class SaleService:
                     paid_vnd=settlement.paid_vnd,
                     change_vnd=settlement.change_vnd,
                     refunded_vnd=0,
-                    client_created_at=rules.client_time(payload.created_at, now),
+                    client_created_at=client_at,
                     offline=payload.offline,
+                    late=late,
                     had_shortfall=False,
                     locale=payload.locale,
                     lines=[
@@ -483,6 +558,10 @@ class SaleService:
                             discount_vnd=amount.discount_vnd,
                             total_vnd=amount.total_vnd,
                             refunded_quantity=0,
+                            components=[
+                                SaleLineComponent(product_id=product_id, quantity=per_combo)
+                                for product_id, per_combo in line.components
+                            ],
                         )
                         for number, (line, amount) in enumerate(
                             zip(lines, totals.lines, strict=True), start=1
@@ -519,6 +598,21 @@ class SaleService:
                 raise
             return await self._stored(actor, stored)
         return SaleView(sale, register, location, payments, created=True)
+
+    async def _shift_for(
+        self, register: Register, offline: bool, client_at: dt.datetime | None
+    ) -> tuple[Shift | None, bool]:
+        """The shift a sale joins, and whether it is late. The open shift (locked `FOR SHARE`: a closing at
+        this moment waits for the sale, or the sale finds the shift closed). With none open, a sale rung up
+        offline joins the shift that was open when the register's clock says it was rung up — late: after
+        that shift's Z report, in its addendum. The open shift wins over the register's clock, which may
+        run behind. No shift then: no shift, as for any sale made with none open."""
+        shifts = ShiftService(self.session)
+        shift = await shifts.current(register.id, lock=True)
+        if shift is not None or not offline or client_at is None:
+            return shift, False
+        closed = await shifts.covering(register.id, client_at)
+        return closed, closed is not None
 
     @staticmethod
     def _payment(sale: Sale, part: rules.Settled, reference: str, actor: CurrentUser) -> Payment:
@@ -803,14 +897,14 @@ class RefundService:
     async def _return_stock(
         self, actor: CurrentUser, sale: Sale, wanted: Sequence[tuple[SaleLine, int]], refund_uuid: uuid.UUID
     ) -> None:
-        combo_ids = {line.combo_id for line, _q in wanted if line.combo_id is not None}
-        combos = {
-            c.id: [(ci.product_id, ci.quantity) for ci in c.items]
-            for c in (await self.session.scalars(select(Combo).where(Combo.id.in_(combo_ids)))).all()
-        }
+        components = await self._components([line for line, _q in wanted if line.combo_id is not None])
+        # Keyed by sale line, not by combo: each combo line returns what it held when it was sold.
         back = stock_rules.expand_combos(
-            [(line.product_id, line.combo_id, quantity) for line, quantity in wanted],
-            {cid: combos.get(cid, []) for cid in combo_ids},
+            [
+                (line.product_id, line.id if line.combo_id is not None else None, quantity)
+                for line, quantity in wanted
+            ],
+            components,
         )
         stock = StockService(self.session)
         for product_id, quantity in back:  # product-id order, like every writer of stock
@@ -823,6 +917,33 @@ class RefundService:
                 reference=f"refund:{refund_uuid}",
                 actor=actor,
             )
+
+    async def _components(self, combo_lines: Sequence[SaleLine]) -> dict[int, list[tuple[int, int]]]:
+        """sale line id → the (product, quantity per combo) it sold: as recorded on the line when it was rung
+        up, so a combo edited since returns what really left the stall."""
+        if not combo_lines:
+            return {}
+        rows = await self.session.execute(
+            select(SaleLineComponent.sale_line_id, SaleLineComponent.product_id, SaleLineComponent.quantity)
+            .where(SaleLineComponent.sale_line_id.in_([line.id for line in combo_lines]))
+            .order_by(SaleLineComponent.sale_line_id, SaleLineComponent.product_id)
+        )
+        found: dict[int, list[tuple[int, int]]] = {}
+        for line_id, product_id, quantity in rows.all():
+            found.setdefault(int(line_id), []).append((int(product_id), int(quantity)))
+        unrecorded = {line.combo_id for line in combo_lines if line.id not in found and line.combo_id}
+        if unrecorded:
+            # Sales rung up before migration 0004 did not record what their combos held. The combo's
+            # current items are the best record left (and what refunds of them used before); the migration
+            # does not backfill them, so recorded components always mean "as sold", never a guess.
+            combos = {
+                c.id: [(ci.product_id, ci.quantity) for ci in c.items]
+                for c in (await self.session.scalars(select(Combo).where(Combo.id.in_(unrecorded)))).all()
+            }
+            for line in combo_lines:
+                if line.id not in found and line.combo_id is not None:
+                    found[line.id] = combos.get(line.combo_id, [])
+        return found
 
     async def _mark_payments(self, sale: Sale, method: PaymentMethod, amount: int) -> None:
         """Record the money back on the sale's payments of the same method (the card refund of Stripe will

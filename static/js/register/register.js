@@ -14,6 +14,7 @@ const fmt = formatter(data.locale);
 const catalog = new Catalog(data.products, data.combos);
 const REGISTER = data.register.id;
 const KEY = { stock: 'stock:' + data.location.id, cart: 'cart:' + REGISTER, recent: 'recent:' + REGISTER };
+const DISCOUNTS = Boolean(data.can_discount);  // vendors and admins; never a cashier (the server checks too)
 
 const state = {
   base: new Map(data.products.map((p) => [p.id, p.stock])),  // stock as the server last told it
@@ -116,15 +117,22 @@ function render() {
   tiles.show(keys, stockView());
   $('#reg-nomatch').hidden = keys.length > 0;
   const lines = cart.lines;
-  const signature = JSON.stringify(lines.map((l) => [l.key, l.quantity, l.price]));
+  const signature = JSON.stringify(lines.map((l) => [l.key, l.quantity, l.price, l.discount]));
   if (signature !== drawnLines) {  // redraw only a changed cart: never under the cashier's typing finger
-    renderLines($('#reg-lines'), lines, fmt, t);
+    renderLines($('#reg-lines'), lines, fmt, t, DISCOUNTS);
     drawnLines = signature;
   }
+  const totals = cart.totals;
   $('#reg-cart-empty').hidden = !cart.empty;
   $('#reg-count').textContent = cart.empty ? '' : tn('items', cart.count);
-  $('#reg-total').textContent = fmt(cart.total);
-  $('#reg-total').dataset.amount = String(cart.total);
+  $('#reg-total').textContent = fmt(totals.total);
+  $('#reg-total').dataset.amount = String(totals.total);
+  if (DISCOUNTS) {
+    $('#reg-order').hidden = cart.empty;
+    $('#reg-subtotal').textContent = totals.discount ? t('subtotal', { amount: fmt(totals.subtotal) }) : '';
+    $('#reg-order-disc').textContent = totals.discount ? t('less_amount', { amount: fmt(totals.discount) }) : '';
+    $('#reg-order-disc').dataset.amount = String(totals.discount);
+  }
   $('#reg-pay').disabled = cart.empty;
   renderStatus($('#reg-status'), { online: navigator.onLine, pending: state.entries.filter((e) => e.state === 'pending').length }, t, tn);
   const refused = state.entries.filter((e) => e.state === 'attention');
@@ -271,6 +279,7 @@ async function complete(payments, view) {
   p.done = true;
   const now = new Date().toISOString();
   const lines = cart.lines;
+  const totals = cart.totals;
   const entry = {
     id: p.id,
     registerId: REGISTER,
@@ -290,8 +299,15 @@ async function complete(payments, view) {
       lines: cart.saleLines(),
       payments,
     },
-    view: { lines: lines.map(({ name, price, quantity, total }) => ({ name, price, quantity, total })), total: p.total, ...view },
+    view: {
+      lines: lines.map(({ name, price, quantity, discount, total }) => ({ name, price, quantity, discount, total })),
+      subtotal: totals.subtotal,
+      discount: totals.discount,
+      total: p.total,
+      ...view,
+    },
   };
+  if (totals.discount) { entry.body.discount_vnd = totals.discount; }
   try {
     await sync.add(entry);
   } catch (err) {
@@ -374,6 +390,70 @@ async function share() {
   setTimeout(() => { button.textContent = label; }, 2000);
 }
 
+// ---- discounts: a line's or the whole sale's, in whole đồng (the sheet exists only for those allowed) ----
+
+let discountOf = null;  // the line's key, or '' for the whole sale
+
+function openDiscount(key) {
+  const line = key ? cart.lines.find((l) => l.key === key) : null;
+  if (key && !line) { return; }
+  discountOf = key;
+  const now = line ? line.discount : cart.orderDisc;
+  $('#disc-title').textContent = line ? t('line_discount', { name: line.name }) : t('order_discount');
+  $('#disc-hint').textContent = t('disc_max', { amount: fmt(line ? line.gross : cart.subtotal) });
+  const input = $('#disc-amount');
+  input.value = now ? fmt(now) : '';
+  input.removeAttribute('aria-invalid');
+  $('#disc-error').hidden = true;
+  $('#disc-sheet').showModal();
+  input.focus();
+  input.select();
+}
+
+function applyDiscount(amount) {
+  const key = discountOf;
+  const ok = amount != null && (key ? cart.setDiscount(key, amount) : cart.setOrderDiscount(amount));
+  if (!ok) {
+    $('#disc-error').textContent = t('disc_bad', { amount: fmt(key ? cart.gross(key) : cart.subtotal) });
+    $('#disc-error').hidden = false;
+    $('#disc-amount').setAttribute('aria-invalid', 'true');
+    return;
+  }
+  saveCart();
+  render();
+  $('#disc-sheet').close();
+}
+
+function wireDiscounts() {
+  $('#reg-order-btn').addEventListener('click', () => openDiscount(''));
+  $('#disc-apply').addEventListener('click', () => applyDiscount(parseDong($('#disc-amount').value)));
+  $('#disc-none').addEventListener('click', () => applyDiscount(0));
+  $('#disc-amount').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') { ev.preventDefault(); applyDiscount(parseDong(ev.target.value)); }
+  });
+}
+
+// ---- refunds: the recent-sales panel, loaded only for those who may refund ----
+
+async function startRefunds() {
+  try {
+    const { RefundPanel } = await import('./refund.js');
+    new RefundPanel({
+      data, t, fmt, newId: saleId, csrf: () => csrfToken, renewCsrf,
+      onAuth: (on) => { $('#reg-auth').hidden = !on; },
+      // The goods are back: count them in at once; the server's next stock answer has the last word.
+      onRefunded: (lines) => {
+        for (const [pid, q] of taken(lines, catalog)) { state.base.set(pid, (state.base.get(pid) ?? 0) + q); }
+        saveStock();
+        render();
+        refreshLater();
+      },
+    });
+  } catch (err) {
+    console.warn('the refund panel did not load:', err);
+  }
+}
+
 // ---- events ----
 
 function wire() {
@@ -405,6 +485,7 @@ function wire() {
     const button = ev.target.closest('button[data-act]');
     if (!button) { return; }
     const key = button.closest('[data-key]').dataset.key;
+    if (button.dataset.act === 'disc') { openDiscount(key); return; }
     cart.set(key, (cart.qty.get(key) || 0) + (button.dataset.act === 'more' ? 1 : -1));
     saveCart();
     render();
@@ -419,6 +500,7 @@ function wire() {
   });
 
   $('#reg-pay').addEventListener('click', openPay);
+  if (DISCOUNTS) { wireDiscounts(); }
   $('#pay-notes').addEventListener('click', (ev) => {
     const note = ev.target.closest('[data-note]');
     if (!note || !state.pay) { return; }
@@ -531,7 +613,7 @@ async function start() {
     } else {
       saveStock();
     }
-    cart = new Cart(catalog, savedCart || []);
+    cart = new Cart(catalog, savedCart || [], DISCOUNTS);
     state.recent = recent || {};
     state.entries = await outbox.list(REGISTER).catch(() => []);
   }
@@ -543,6 +625,7 @@ async function start() {
   listenLive();
   setInterval(refreshStock, 60000);
   keepOffline();
+  if (data.can_refund) { startRefunds(); }
 }
 
 start();

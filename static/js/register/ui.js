@@ -82,15 +82,18 @@ export class Tiles {
   }
 }
 
-export function renderLines(list, lines, fmt, t) {
+// canDiscount: a "Discount" button per line (vendors, not cashiers); a line's discount shows under it.
+export function renderLines(list, lines, fmt, t, canDiscount = false) {
   list.replaceChildren(...lines.map((line) => el('li', { class: 'reg-line', 'data-key': line.key },
     el('span', { class: 'nm' }, line.name),
-    el('span', { class: 'tt' }, fmt(line.total)),
+    el('span', { class: 'tt', 'data-amount': line.total }, fmt(line.total)),
     el('span', { class: 'qty' },
       el('button', { type: 'button', class: 'btn-secondary', 'data-act': 'less', 'aria-label': t('less') + ': ' + line.name }, '−'),
       el('input', { type: 'text', inputMode: 'numeric', value: String(line.quantity), 'aria-label': t('quantity') + ': ' + line.name, 'data-act': 'qty' }),
       el('button', { type: 'button', class: 'btn-secondary', 'data-act': 'more', 'aria-label': t('more') + ': ' + line.name }, '+'),
-      el('span', { class: 'each' }, '× ' + fmt(line.price))))));
+      canDiscount && el('button', { type: 'button', class: 'btn-secondary disc-btn', 'data-act': 'disc', 'aria-label': t('line_discount', { name: line.name }) }, t('discount')),
+      el('span', { class: 'each' }, '× ' + fmt(line.price))),
+    line.discount > 0 && el('span', { class: 'ld', 'data-amount': line.discount }, t('less_amount', { amount: fmt(line.discount) })))));
 }
 
 export function renderStatus(node, { online, pending }, t, tn) {
@@ -123,12 +126,14 @@ export function renderReceipt(entry, fmt) {
   $('#rc-time').textContent = formatTime(entry.createdAt);
   $('#rc-time').dateTime = entry.createdAt;
   $('#rc-lines').replaceChildren(...v.lines.map((l) => el('tr', {},
-    el('th', { scope: 'row' }, l.name, el('span', { class: 'q' }, `${l.quantity} × ${fmt(l.price)}`)),
+    el('th', { scope: 'row' }, l.name, el('span', { class: 'q' },
+      `${l.quantity} × ${fmt(l.price)}` + (l.discount ? ` − ${fmt(l.discount)}` : ''))),
     el('td', {}, fmt(l.total)))));
   $('#rc-total').textContent = fmt(v.total);
-  const rows = [['#rc-cash', v.cash], ['#rc-change', v.cash ? v.change : 0], ['#rc-vietqr', v.vietqr]];
+  const rows = [['#rc-subtotal', v.discount ? v.subtotal : 0], ['#rc-discount', v.discount || 0],
+    ['#rc-cash', v.cash], ['#rc-change', v.cash ? v.change : 0], ['#rc-vietqr', v.vietqr]];
   for (const [id, amount] of rows) {
     $(id + '-row').hidden = !amount;
-    $(id).textContent = amount ? fmt(amount) : '';
+    $(id).textContent = amount ? (id === '#rc-discount' ? '−' : '') + fmt(amount) : '';
   }
 }
