@@ -43,9 +43,24 @@ from app.catalog.controllers import (
 from app.catalog.import_controller import ImportController
 from app.db import make_sqlalchemy_config, make_sqlalchemy_plugin, provide_transaction
 from app.errors import exception_handlers
+from app.fairs.application_controller import (
+    ApplicationApiController,
+    ApplyController,
+    CallController,
+    ReviewController,
+)
+from app.fairs.assignment_controller import (
+    AssignmentApiController,
+    AssignmentController,
+    MyBoothController,
+)
+from app.fairs.controllers import FairApiController, FairManageController, PublicFairController
+from app.fairs.dashboard_controller import FairDashboardApiController, FairDashboardController
+from app.fairs.floor_plan_controller import FloorPlanApiController, FloorPlanController
 from app.inventory.controllers import InventoryApiController, InventoryController
 from app.live import LiveController, make_channels_plugin
 from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
+from app.notify.controllers import NotificationController
 from app.payments.controllers import BankAccountController
 from app.pos.controllers import PosApiController, PosController, ReceiptController
 from app.pos.register_controller import RegisterPageController
@@ -73,7 +88,7 @@ def make_jinja_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.gettext, i18n.template_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         money=i18n.money,
         date=i18n.date,
@@ -168,6 +183,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PosController,
             ReceiptController,
             RegisterPageController,
+            CallController,
+            ApplyController,
+            ReviewController,
+            ApplicationApiController,
+            NotificationController,
+            FairManageController,
+            PublicFairController,
+            FairApiController,
+            FairDashboardController,
+            FairDashboardApiController,
+            FloorPlanController,
+            FloorPlanApiController,
+            AssignmentController,
+            MyBoothController,
+            AssignmentApiController,
         ],
         dependencies={"tx": provide_transaction},
         on_startup=[start_live],

@@ -177,6 +177,34 @@ def token_create(email: str, name: str) -> None:
     click.echo(plain)
 
 
+@main.group()
+def fairs() -> None:
+    """Trade fairs: periodic jobs."""
+
+
+@fairs.command("expire-holds")
+def fairs_expire_holds() -> None:
+    """Release booth holds past their deadline and offer the freed booths to the waitlist (run it from cron
+    or a timer every few minutes; the assignment pages also run it when opened)."""
+    from app.fairs.assignments import run_expiry
+
+    report = run_in_session(run_expiry)
+    click.echo(
+        f"released {len(report.released)} holds, expired {len(report.offers_expired)} offers, "
+        f"made {len(report.offers_made)} offers"
+    )
+
+
+@main.command("send-mail")
+@click.option("--limit", default=100, show_default=True, help="At most this many messages in one run.")
+def send_mail(limit: int) -> None:
+    """Mail the outbox's unsent notifications by SMTP (SMTP_HOST and friends; see the README)."""
+    from app.notify.mailer import send_pending
+
+    report = run_in_session(lambda session: send_pending(session, limit))
+    click.echo(f"sent {report.sent}, failed {report.failed}")
+
+
 @main.command()
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup(target: Path) -> None:

@@ -515,6 +515,9 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     cashier = await users.create("thungan@chophien.vn", DEMO_PASSWORD, name="Lê Thu Ngân", locale="vi")
     await users.grant(None, cashier.id, Role.CASHIER, producer_id=producers["htx_dua"].id)
     await seed_past_sales(session, cashier.id, booth_id, products)
+    from app.fairs.demo import seed_fairs
+
+    await seed_fairs(session, producers, products, vinh_long.id, booth_id)
     return {"producers": len(producers), "products": len(products)}
 
 

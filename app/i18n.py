@@ -66,6 +66,12 @@ def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     return text % variables
 
 
+def template_ngettext(singular: str, plural: str, n: int) -> str:
+    """For Jinja's newstyle `ngettext`: the chosen form unformatted, since Jinja fills in `num` and every
+    other variable itself (formatting here would fail on any placeholder but `num`)."""
+    return str(translations(get_locale()).ungettext(singular, plural, n))
+
+
 _ = gettext
 
 

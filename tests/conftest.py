@@ -129,3 +129,13 @@ def app(database: str) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url="http://127.0.0.1:8000") as c:
         yield c
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English for the test (tests that read a refusal's wording in the source language)."""
+    from app.i18n import reset_locale, set_locale
+
+    token = set_locale("en")
+    yield
+    reset_locale(token)

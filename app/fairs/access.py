@@ -11,6 +11,8 @@ from app.fairs import rules
 from app.fairs.models import Fair, FairStatus
 from app.i18n import gettext as _
 
+MAX_ID = 2**63 - 1
+
 PUBLIC_STATUSES = (FairStatus.OPEN, FairStatus.PUBLISHED, FairStatus.RUNNING, FairStatus.CLOSED)
 """A draft is seen only by its organizers; from the call for exhibitors on, a fair is public."""
 
@@ -20,14 +22,16 @@ class FairAccess:
         self.session = session
 
     async def get(self, fair_id: int) -> Fair:
-        fair = await self.session.get(Fair, fair_id)
+        # An id no database column can hold names no fair (and must not reach the driver).
+        fair = await self.session.get(Fair, fair_id) if 0 < fair_id <= MAX_ID else None
         if fair is None:
             raise NotFound(_("This fair does not exist."))
         return fair
 
     async def by_key(self, key: str) -> Fair:
         """A fair by its id (digits) or its slug."""
-        condition = or_(Fair.slug == key, Fair.id == int(key)) if key.isdigit() else Fair.slug == key
+        numeric = key.isdigit() and 0 < int(key) <= MAX_ID
+        condition = or_(Fair.slug == key, Fair.id == int(key)) if numeric else Fair.slug == key
         fair = await self.session.scalar(select(Fair).where(condition))
         if fair is None:
             raise NotFound(_("This fair does not exist."))
