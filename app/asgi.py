@@ -54,7 +54,12 @@ from app.fairs.assignment_controller import (
     AssignmentController,
     MyBoothController,
 )
-from app.fairs.controllers import FairApiController, FairManageController, PublicFairController
+from app.fairs.controllers import (
+    FairApiController,
+    FairManageController,
+    FairMapApiController,
+    PublicFairController,
+)
 from app.fairs.dashboard_controller import FairDashboardApiController, FairDashboardController
 from app.fairs.floor_plan_controller import FloorPlanApiController, FloorPlanController
 from app.inventory.controllers import InventoryApiController, InventoryController
@@ -191,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FairManageController,
             PublicFairController,
             FairApiController,
+            FairMapApiController,
             FairDashboardController,
             FairDashboardApiController,
             FloorPlanController,

@@ -57,6 +57,9 @@ class Settings:
     db_pool: str = "queue"
     # `postgres`: live updates through PostgreSQL LISTEN/NOTIFY, for several workers; else in memory.
     channels_backend: str = "memory"
+    # Map tiles (app/tours/maps.py): a deployment may point these at its own tile server.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tile_attribution: str = "© OpenStreetMap contributors"
 
     @property
     def cookie_secure(self) -> bool:
@@ -85,6 +88,8 @@ def load_settings() -> Settings:
         db_echo=_bool("DB_ECHO", False),
         db_pool=os.environ.get("DB_POOL", "queue"),
         channels_backend=os.environ.get("CHANNELS_BACKEND", "memory"),
+        map_tile_url=os.environ.get("MAP_TILE_URL") or "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        map_tile_attribution=os.environ.get("MAP_TILE_ATTRIBUTION") or "© OpenStreetMap contributors",
     )
 
 

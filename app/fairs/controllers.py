@@ -37,10 +37,11 @@ from app.fairs.schemas import (
     SessionForm,
 )
 from app.fairs.services import FairFilters, FairService
-from app.i18n import get_locale
+from app.i18n import get_locale, localized
 from app.i18n import gettext as _
 from app.settings import Settings, get_settings
-from app.web import page, page_number, query_flag, query_int, query_string, redirect
+from app.tours import geojson, maps
+from app.web import page, page_number, query_flag, query_int, query_string, redirect, wanted_block
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 PageParam = Parameter(query="page", required=False)
@@ -60,9 +61,13 @@ def _visitor(request: Request[Any, Any, Any]) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
-def _base_url(request: Request[Any, Any, Any]) -> str:
+def _settings(request: Request[Any, Any, Any]) -> Settings:
     settings = request.app.state.get("settings")
-    return (settings if isinstance(settings, Settings) else get_settings()).public_url
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return _settings(request).public_url
 
 
 def province_name(code: int | None) -> str:
@@ -148,6 +153,51 @@ def _public_filters(province: str, month: str, past: str, page_no: str) -> FairF
         month=services.parse_month(month),
         past=query_flag(past),
         page=page_number(page_no),
+    )
+
+
+def _fair_map(request: Request[Any, Any, Any], params: str) -> maps.RenderedMap:
+    """The map beside the public list: the same fairs, from the GeoJSON API, following the list's filters."""
+    return maps.fair_map(
+        "/api/v1/fairs.geojson",
+        tiles=maps.Tiles.from_settings(_settings(request)),
+        query=params,
+        filter_source="#fair_map_filters",
+        status="#fair_map_status",
+        labels={
+            "count": _("Fairs on the map: {n}"),
+            "empty": _("No fair on the map matches these filters."),
+            "truncated": _("Zoom in to see them all."),
+            "error": _("The map could not load the fairs. Check the connection, then move the map to retry."),
+        },
+    )
+
+
+def fair_dates(fair: Fair) -> str:
+    """`22/11/2026 – 24/11/2026` on the fair's clock, or one date for a one-day fair."""
+    first, last = fair_time(fair, fair.starts_at, "%d/%m/%Y"), fair_time(fair, fair.ends_at, "%d/%m/%Y")
+    return first if first == last else f"{first} – {last}"
+
+
+def fair_feature(fair: Fair) -> dict[str, Any]:
+    """A fair on the map: plain text only (the browser shows it with textContent)."""
+    assert fair.longitude is not None and fair.latitude is not None
+    return geojson.point(
+        fair.id,
+        fair.longitude,
+        fair.latitude,
+        {
+            "id": fair.id,
+            "name": localized(fair, "name"),
+            "url": f"/fairs/{fair.slug}",
+            "starts_at": services.as_utc(fair.starts_at).isoformat(),
+            "ends_at": services.as_utc(fair.ends_at).isoformat(),
+            "dates": fair_dates(fair),
+            "venue": fair.venue_name,
+            "province": province_name(fair.province_code),
+            "province_code": fair.province_code,
+            "status": fair.status.value,
+        },
     )
 
 
@@ -457,6 +507,9 @@ class PublicFairController(Controller):
         filters = _public_filters(province, month, past, page_no)
         fairs = await FairService(tx).list_public(filters)
         params = _filter_params(filters)
+        blocks = ["fair_results"]
+        # The map is drawn once with the page; an htmx swap of the list only brings its new filters.
+        whole_page = wanted_block(request, blocks) is None
         return page(
             request,
             "fairs/public_list.html.jinja",
@@ -467,8 +520,9 @@ class PublicFairController(Controller):
                 "params": query_string(params),
                 "provinces": admin_units.provinces(),
                 "months": services.month_choices(past=filters.past),
+                "fair_map": _fair_map(request, query_string(params)) if whole_page else None,
             },
-            blocks=["fair_results"],
+            blocks=blocks,
         )
 
     @get("/{key:str}", name="fairs:public")
@@ -587,3 +641,39 @@ class FairApiController(Controller):
                 for item in sessions
             ],
         )
+
+
+class FairMapApiController(Controller):
+    """The fairs on a map, as GeoJSON for the map layer of `/fairs` (and any other map of fairs)."""
+
+    path = "/api/v1/fairs.geojson"
+    tags = ["fairs"]
+
+    @get(
+        "/",
+        name="api:fairs_geojson",
+        media_type=geojson.MEDIA_TYPE,
+        summary="Fairs visitors can see, as GeoJSON points (for maps)",
+        description=(
+            "The fairs of `/api/v1/fairs` (same filters: `province`, `month`, `past`; never drafts) that "
+            "have a location, as a FeatureCollection of Points with `name` in the visitor's language, "
+            "`dates`, `starts_at`/`ends_at` (UTC), `url`, `venue` and `province`. "
+            "`bbox=west,south,east,north` keeps those inside the area. At most 2000 features; `truncated` "
+            "says more were left out. Cached by content: send the `ETag` back in `If-None-Match` for a 304."
+        ),
+    )
+    async def fairs_geojson(
+        self,
+        request: Request[Any, Any, Any],
+        tx: AsyncSession,
+        bbox: Annotated[str, Parameter(description="west,south,east,north in degrees")] = "",
+        province: int | None = None,
+        month: Annotated[str, Parameter(pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM")] = "",
+        past: bool = False,
+    ) -> Response[bytes]:
+        area = geojson.parse_bbox(bbox)
+        filters = FairFilters(province=province, month=services.parse_month(month), past=past)
+        box = None if area is None else (area.min_lon, area.min_lat, area.max_lon, area.max_lat)
+        fairs, truncated = await FairService(tx).map_fairs(filters, box)
+        collection = geojson.feature_collection([fair_feature(fair) for fair in fairs], truncated=truncated)
+        return geojson.cached_response(request, geojson.encode(collection))

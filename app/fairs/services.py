@@ -65,6 +65,7 @@ STATUS_ORDER = (
     FairStatus.CLOSED,
 )
 LISTED_ASSIGNMENTS = (AssignmentStatus.HELD, AssignmentStatus.CONFIRMED)
+MAP_LIMIT = 2000  # fairs on the map at once; past it the map loads the visible area only
 
 STATUS_LABELS: dict[str, Any] = {
     FairStatus.DRAFT: lazy_gettext("Draft"),
@@ -841,6 +842,25 @@ class FairService:
         else:
             stmt = stmt.order_by(Fair.starts_at, Fair.id)
         return await paginate(self.session, stmt, filters.page)
+
+    async def map_fairs(
+        self,
+        filters: FairFilters,
+        bbox: tuple[float, float, float, float] | None = None,
+        now: dt.datetime | None = None,
+        limit: int = MAP_LIMIT,
+    ) -> tuple[Sequence[Fair], bool]:
+        """The fairs of the public list (same filters, every page) that have a place on the map, inside
+        `bbox` (west, south, east, north) when given; at most `limit`, and whether more were left out."""
+        stmt = self._public_filtered(filters, now or dt.datetime.now(dt.UTC)).where(
+            Fair.latitude.is_not(None), Fair.longitude.is_not(None)
+        )
+        if bbox is not None:
+            west, south, east, north = bbox
+            stmt = stmt.where(Fair.longitude.between(west, east), Fair.latitude.between(south, north))
+        order = (Fair.starts_at.desc(), Fair.id.desc()) if filters.past else (Fair.starts_at, Fair.id)
+        found = (await self.session.scalars(stmt.order_by(*order).limit(limit + 1))).all()
+        return found[:limit], len(found) > limit
 
     async def get_public(self, actor: CurrentUser | None, key: str) -> Fair:
         return await self._public(actor, key)

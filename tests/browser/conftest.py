@@ -165,4 +165,10 @@ def log_in(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
     page.fill("#f-email", email)
     page.fill("#f-password", password)
     page.click("#login_form button[type=submit]")
+    # Logging in answers after the password hash is checked (slow on a busy machine), then htmx moves on:
+    # wait for either outcome rather than for a quiet network, which can come in between.
+    page.wait_for_function(
+        "() => !location.pathname.startsWith('/login') || document.querySelector('#login_form .alert-error')",
+        timeout=30_000,
+    )
     page.wait_for_load_state("networkidle")
