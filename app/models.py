@@ -57,6 +57,17 @@ from app.pos.models import (
     Shift,
     ShiftStatus,
 )
+from app.tours.models import (
+    Place,
+    PlaceHoursException,
+    PlaceKind,
+    PlacePhoto,
+    Route,
+    RouteDeparture,
+    RouteStatus,
+    RouteStop,
+    ShowroomCategory,
+)
 
 __all__ = [
     "ApiToken",
@@ -92,6 +103,10 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentStatus",
+    "Place",
+    "PlaceHoursException",
+    "PlaceKind",
+    "PlacePhoto",
     "Producer",
     "ProducerKind",
     "Product",
@@ -100,6 +115,10 @@ __all__ = [
     "RefundLine",
     "Register",
     "Role",
+    "Route",
+    "RouteDeparture",
+    "RouteStatus",
+    "RouteStop",
     "Sale",
     "SaleLine",
     "SaleLineComponent",
@@ -107,6 +126,7 @@ __all__ = [
     "SessionKind",
     "Shift",
     "ShiftStatus",
+    "ShowroomCategory",
     "StockCount",
     "StockCountLine",
     "StockLevel",
