@@ -70,6 +70,9 @@ from app.payments.controllers import BankAccountController
 from app.pos.controllers import PosApiController, PosController, ReceiptController
 from app.pos.register_controller import RegisterPageController
 from app.settings import BASE_DIR, Settings, get_settings
+from app.tours.place_controller import PlaceApiController, PlaceManageController, PublicPlaceController
+from app.tours.public_controller import ExploreController, PlacesGeojsonController, PublicTourController
+from app.tours.route_controller import RouteApiController, RouteGpxController, RouteManageController
 
 TEMPLATES_DIR = BASE_DIR / "templates"
 STATIC_DIR = BASE_DIR / "static"
@@ -204,6 +207,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AssignmentController,
             MyBoothController,
             AssignmentApiController,
+            PlaceManageController,
+            PublicPlaceController,
+            PlaceApiController,
+            PlacesGeojsonController,
+            PublicTourController,
+            ExploreController,
+            RouteManageController,
+            RouteGpxController,
+            RouteApiController,
         ],
         dependencies={"tx": provide_transaction},
         on_startup=[start_live],

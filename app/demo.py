@@ -518,6 +518,9 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     from app.fairs.demo import seed_fairs
 
     await seed_fairs(session, producers, products, vinh_long.id, booth_id)
+    from app.tours.demo import seed_tours
+
+    await seed_tours(session, vinh_long.id)
     return {"producers": len(producers), "products": len(products)}
 
 

@@ -253,3 +253,106 @@ def fair_map(
         labels=dict(labels or {}),
     )
     return map_html(VIETNAM_CENTER, VIETNAM_ZOOM, [layer], tiles=tiles)
+
+
+# --- the tourist's map (/tours/{route}, /explore): places coloured by stars, a route line, numbered stops ---
+
+TOUR_JS = [("chophien_tour_map", "/static/js/tour-map.js")]
+TOUR_CSS = [("chophien_tours_css", "/static/css/tours.css")]
+
+
+@dataclass(frozen=True)
+class RouteDrawing:
+    """A route drawn on the map: its line as [[lon, lat], …] and its numbered stops (plain text names)."""
+
+    line: Sequence[Sequence[float]] = ()
+    stops: Sequence[Mapping[str, Any]] = ()  # {"n", "name", "url", "lat", "lon"}
+
+    def for_js(self) -> dict[str, Any]:
+        return {
+            "line": [[float(p[1]), float(p[0])] for p in self.line if len(p) >= 2],
+            "stops": [dict(stop) for stop in self.stops],
+        }
+
+
+@dataclass(frozen=True)
+class PlacesLayerOptions:
+    """The places layer of `static/js/tour-map.js` (`ChoPhienTour.placesLayer`): like LayerOptions, plus the
+    list kept in step with the map (`list`: a selector of the element holding `[data-place-id]` items)."""
+
+    url: str
+    query: str = ""
+    filter_source: str = ""
+    status: str = ""
+    list_selector: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    fit: bool = True
+    route: RouteDrawing | None = None
+    cluster_options: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_CLUSTER_OPTIONS))
+
+    def for_js(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "query": self.query,
+            "filterSource": self.filter_source,
+            "status": self.status,
+            "list": self.list_selector,
+            "labels": dict(self.labels),
+            "fit": self.fit,
+            "route": self.route.for_js() if self.route else None,
+        }
+
+
+class _PlacesLayer(JSCSSMixin, MacroElement):
+    """Hands a MarkerCluster to tour-map.js, which fills it with places coloured by stars."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            ChoPhienTour.placesLayer({{ this._parent.get_name() }}, {{ this.cluster.get_name() }},
+                {{ this.layer_options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, cluster: MarkerCluster, options: PlacesLayerOptions) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PlacesLayer"
+        self.cluster = cluster
+        self.layer_options = options.for_js()
+        self.default_js = list(LAYER_JS) + list(TOUR_JS)
+        self.default_css = list(LAYER_CSS) + list(TOUR_CSS)
+
+
+def tour_map(
+    places: PlacesLayerOptions,
+    *,
+    tiles: Tiles,
+    extra_layers: Sequence[LayerOptions] = (),
+    center: tuple[float, float] = VIETNAM_CENTER,
+    zoom: int = VIETNAM_ZOOM,
+) -> RenderedMap:
+    """A map of places (and a route, when given) plus any other GeoJSON layers (the fairs on /explore)."""
+    fmap = _vendored(
+        folium.Map(location=list(center), zoom_start=zoom, tiles=None, max_zoom=tiles.max_zoom),
+        LEAFLET_JS,
+        LEAFLET_CSS,
+    )
+    folium.TileLayer(
+        tiles=tiles.url, attr=tiles.attribution_html(), name="tiles", max_zoom=tiles.max_zoom, control=False
+    ).add_to(fmap)
+    _MetricScale().add_to(fmap)
+    cluster = MarkerCluster(options=dict(places.cluster_options))  # type: ignore[no-untyped-call]
+    _vendored(cluster, CLUSTER_JS, CLUSTER_CSS)
+    cluster.add_to(fmap)
+    _PlacesLayer(cluster, places).add_to(fmap)
+    for options in extra_layers:
+        other = MarkerCluster(options=dict(options.cluster_options))  # type: ignore[no-untyped-call]
+        _vendored(other, CLUSTER_JS, CLUSTER_CSS)
+        other.add_to(fmap)
+        _GeoJsonClusterLayer(other, options).add_to(fmap)
+    figure = fmap.get_root()
+    figure.render()
+    css, js = _assets(figure)
+    div = figure.html.render().strip()
+    return RenderedMap(div=div, script=_script(figure.script.render()), css=css, js=js)
