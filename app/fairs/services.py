@@ -30,6 +30,7 @@ from app.catalog import admin_units
 from app.catalog import rules as catalog_rules
 from app.catalog.models import OcopGroup, Producer, Product
 from app.catalog.services import GroupService, today_vn
+from app.cleaning import text_field
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.fairs import ical, rules
 from app.fairs.access import FairAccess
@@ -155,23 +156,6 @@ def parse_local(value: Any, timezone: str | None) -> tuple[dt.datetime | None, b
     return None, False
 
 
-def _text(
-    raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str], *, required: bool = False
-) -> str:
-    value = raw.get(key)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[key] = _("Enter text.")
-        return ""
-    value = value.strip()
-    if len(value) > limit:
-        errors[key] = _("At most %(limit)d characters.", limit=limit)
-    elif required and not value:
-        errors[key] = _("This field is required.")
-    return value
-
-
 def _small_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -217,11 +201,11 @@ def clean_fair(
 ) -> tuple[FairFields | None, dict[str, str]]:
     """The fair's details from a form or JSON; times are local to `timezone`."""
     errors: dict[str, str] = {}
-    name_vi = _text(raw, "name_vi", 200, errors, required=True)
-    name_en = _text(raw, "name_en", 200, errors)
-    description = _text(raw, "description", MAX_TEXT, errors)
-    venue_name = _text(raw, "venue_name", 200, errors)
-    address = _text(raw, "address", 300, errors)
+    name_vi = text_field(raw, "name_vi", 200, errors, required=True)
+    name_en = text_field(raw, "name_en", 200, errors)
+    description = text_field(raw, "description", MAX_TEXT, errors)
+    venue_name = text_field(raw, "venue_name", 200, errors)
+    address = text_field(raw, "address", 300, errors)
 
     province_code = _small_int(raw.get("province_code"))
     if province_code is None:
@@ -301,7 +285,7 @@ def clean_call(raw: Mapping[str, Any], fair: Fair) -> tuple[CallFields | None, d
         errors["call_deadline"] = _date_time_error()
     elif deadline is not None and deadline >= as_utc(fair.ends_at):
         errors["call_deadline"] = _("The deadline must come before the fair ends.")
-    call_text = _text(raw, "call_text", MAX_TEXT, errors)
+    call_text = text_field(raw, "call_text", MAX_TEXT, errors)
     booths = _small_int(raw.get("booths_per_producer"))
     if booths is None or not 1 <= booths <= MAX_BOOTHS_PER_PRODUCER:
         errors["booths_per_producer"] = _(
@@ -333,10 +317,10 @@ def clean_session(raw: Mapping[str, Any], fair: Fair) -> tuple[SessionFields | N
     kind_raw = raw.get("kind") or ""
     if kind_raw not in {k.value for k in SessionKind}:
         errors["kind"] = _("Choose the kind of session.")
-    title_vi = _text(raw, "title_vi", 200, errors, required=True)
-    title_en = _text(raw, "title_en", 200, errors)
-    place = _text(raw, "place", 200, errors)
-    description = _text(raw, "description", MAX_TEXT, errors)
+    title_vi = text_field(raw, "title_vi", 200, errors, required=True)
+    title_en = text_field(raw, "title_en", 200, errors)
+    place = text_field(raw, "place", 200, errors)
+    description = text_field(raw, "description", MAX_TEXT, errors)
     starts_at, ok = parse_local(raw.get("starts_at"), fair.timezone)
     if not ok:
         errors["starts_at"] = _date_time_error()

@@ -32,6 +32,7 @@ from app.catalog import admin_units
 from app.catalog import rules as catalog_rules
 from app.catalog.models import Producer, Product
 from app.catalog.services import MediaService
+from app.cleaning import text_field
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.fairs import rules as fair_rules
 from app.fairs.models import Fair, FairStatus
@@ -111,23 +112,6 @@ def can_own_places(user: CurrentUser) -> bool:
 # --- cleaning input (pure) ---
 
 
-def _text(
-    raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str], *, required: bool = False
-) -> str:
-    value = raw.get(key)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[key] = _("Enter text.")
-        return ""
-    value = value.strip()
-    if len(value) > limit:
-        errors[key] = _("At most %(limit)d characters.", limit=limit)
-    elif required and not value:
-        errors[key] = _("This field is required.")
-    return value
-
-
 def _small_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -192,10 +176,10 @@ def clean_coordinates(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[f
 def clean_place(raw: Mapping[str, Any], kind: PlaceKind) -> tuple[PlaceFields | None, dict[str, str]]:
     """A place's own fields (its owner and kind are checked by the service)."""
     errors: dict[str, str] = {}
-    name_vi = _text(raw, "name_vi", 200, errors, required=True)
-    name_en = _text(raw, "name_en", 200, errors)
-    description = _text(raw, "description", MAX_TEXT, errors)
-    address = _text(raw, "address", 300, errors)
+    name_vi = text_field(raw, "name_vi", 200, errors, required=True)
+    name_en = text_field(raw, "name_en", 200, errors)
+    description = text_field(raw, "description", MAX_TEXT, errors)
+    address = text_field(raw, "address", 300, errors)
 
     province_code = _small_int(raw.get("province_code"))
     if province_code is None:
@@ -212,13 +196,13 @@ def clean_place(raw: Mapping[str, Any], kind: PlaceKind) -> tuple[PlaceFields | 
 
     lat, lon = clean_coordinates(raw, errors)
 
-    phone = _text(raw, "phone", 40, errors)
+    phone = text_field(raw, "phone", 40, errors)
     if phone and "phone" not in errors and not _PHONE.fullmatch(phone):
         errors["phone"] = _("Enter a phone number, such as 0275 3822 123.")
-    email = _text(raw, "email", 254, errors).lower()
+    email = text_field(raw, "email", 254, errors).lower()
     if email and "email" not in errors and not is_valid_email(email):
         errors["email"] = _("Enter an email address, such as showroom@example.vn.")
-    website = _text(raw, "website", 300, errors)
+    website = text_field(raw, "website", 300, errors)
     if website and "website" not in errors:
         if not re.fullmatch(r"https?://[^\s<>\"']+\.[^\s<>\"']+", website, flags=re.IGNORECASE):
             errors["website"] = _("Enter a web address starting with https://")
@@ -648,7 +632,7 @@ class PlaceService:
         if not ok or day is None or not 2000 <= day.year <= 2100:
             errors["day"] = _("Enter a date, such as 17/02/2026.")
         closed = str(raw.get("closed") or "").strip().lower() in {"1", "on", "true", "yes"}
-        note = _text(raw, "note", 200, errors)
+        note = text_field(raw, "note", 200, errors)
         periods: list[list[str]] = []
         if not closed:
             pairs = raw.get("hours") or []
