@@ -20,7 +20,6 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, and_, false, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
@@ -47,6 +46,7 @@ from app.fairs.models import (
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext, localized, ngettext
 from app.paging import Page, paginate
+from app.slugs import save_with_free_slug
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 # The fair's venue must be on Vietnam's mainland or its near islands (Phú Quốc, Côn Đảo).
@@ -554,29 +554,10 @@ class FairService:
 
     # --- slugs ---
 
-    async def _free_slug(self, base: str, own_id: int | None = None) -> str:
-        stmt = select(Fair.slug, Fair.id).where(or_(Fair.slug == base, Fair.slug.like(base + "-%")))
-        taken = {slug for slug, fair_id in (await self.session.execute(stmt)).all() if fair_id != own_id}
-        if base not in taken:
-            return base
-        number = 2
-        while f"{base}-{number}" in taken:
-            number += 1
-        return f"{base}-{number}"
-
     async def _save_with_slug(self, fair: Fair, base: str) -> None:
-        """Give `fair` a free slug and write it. Two fairs named alike at the same moment: the unique index
-        refuses the second, which takes the next number."""
-        for _attempt in range(5):
-            fair.slug = await self._free_slug(base, fair.id)
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(fair)
-                    await self.session.flush()
-                return
-            except IntegrityError:
-                continue
-        raise Conflict(_("Another fair is being saved with the same name. Try again."))
+        await save_with_free_slug(
+            self.session, fair, base, _("Another fair is being saved with the same name. Try again.")
+        )
 
     # --- the fair ---
 

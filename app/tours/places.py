@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
@@ -41,6 +40,7 @@ from app.i18n import gettext as _
 from app.i18n import lazy_gettext, ngettext
 from app.inventory.models import Location, LocationKind, StockLevel
 from app.paging import Page, paginate
+from app.slugs import save_with_free_slug
 from app.tours import hours
 from app.tours.models import Place, PlaceHoursException, PlaceKind, PlacePhoto, RouteStop, ShowroomCategory
 
@@ -430,31 +430,14 @@ class PlaceService:
 
     # --- slugs ---
 
-    async def _free_slug(self, base: str, own_id: int | None) -> str:
-        stmt = select(Place.slug, Place.id).where(or_(Place.slug == base, Place.slug.like(base + "-%")))
-        taken = {slug for slug, place_id in (await self.session.execute(stmt)).all() if place_id != own_id}
-        if base not in taken:
-            return base
-        number = 2
-        while f"{base}-{number}" in taken:
-            number += 1
-        return f"{base}-{number}"
-
     async def _save_with_slug(self, place: Place, name: str) -> None:
         """Give `place` a free slug from its name and write it; a race for the same slug takes the next."""
         folded = admin_units.fold(name)
         plain = re.findall(r"[a-z0-9]+", folded)
         base = slugify(name) if any(not w.isdigit() for w in plain) else slugify("dia diem " + name)
-        for _attempt in range(5):
-            place.slug = await self._free_slug(base, place.id)
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(place)
-                    await self.session.flush()
-                return
-            except IntegrityError:
-                continue
-        raise Conflict(_("Another place is being saved with the same name. Try again."))
+        await save_with_free_slug(
+            self.session, place, base, _("Another place is being saved with the same name. Try again.")
+        )
 
     # --- the place ---
 

@@ -28,6 +28,7 @@ from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.fairs.services import slugify
 from app.i18n import gettext as _
 from app.i18n import localized
+from app.slugs import save_with_free_slug
 from app.tours import directions, geometry
 from app.tours.models import Place, PlaceKind, Route, RouteDeparture, RouteStatus, RouteStop
 
@@ -281,18 +282,6 @@ class RouteService:
 
     # --- the route itself ---
 
-    async def _unique_slug(self, name: str, exclude_id: int | None = None) -> str:
-        base = slugify(name)
-        slug = base
-        n = 2
-        while True:
-            stmt = select(Route.id).where(Route.slug == slug)
-            found = await self.session.scalar(stmt)
-            if found is None or found == exclude_id:
-                return slug
-            slug = f"{base[:110]}-{n}"
-            n += 1
-
     async def create(self, user: CurrentUser, raw: Mapping[str, Any]) -> Route:
         owners = await self.owner_choices(user)
         if not owners:
@@ -310,14 +299,17 @@ class RouteService:
         route = Route(
             **fields,
             organization_id=organization_id,
-            slug=await self._unique_slug(fields["name_vi"]),
             created_by=user.id,
             track=[],
             stops=[],
             departures=[],
         )
-        self.session.add(route)
-        await self.session.flush()
+        await save_with_free_slug(
+            self.session,
+            route,
+            slugify(fields["name_vi"]),
+            _("Another route is being saved with the same name. Try again."),
+        )
         await audit.record(self.session, user, "tours.route.created", "route", route.id, name=route.name_vi)
         return route
 
