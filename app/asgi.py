@@ -66,6 +66,12 @@ from app.inventory.controllers import InventoryApiController, InventoryControlle
 from app.live import LiveController, make_channels_plugin
 from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
 from app.notify.controllers import NotificationController
+from app.payments.card_controllers import (
+    BoothCardController,
+    CardCheckoutApiController,
+    PayController,
+    StripeWebhookController,
+)
 from app.payments.controllers import BankAccountController
 from app.pos.controllers import PosApiController, PosController, ReceiptController
 from app.pos.register_controller import RegisterPageController
@@ -149,7 +155,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_secure=settings.cookie_secure,
         cookie_samesite="lax",
         cookie_httponly=True,
-        exclude=["/healthz"],
+        exclude=["/healthz", "/webhooks/stripe"],
     )
     template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_jinja_environment()))
 
@@ -188,6 +194,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InventoryController,
             InventoryApiController,
             PosApiController,
+            CardCheckoutApiController,
+            PayController,
+            StripeWebhookController,
+            BoothCardController,
             PosController,
             ReceiptController,
             RegisterPageController,

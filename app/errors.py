@@ -72,7 +72,10 @@ class TooManyRequests(DomainError):
 
 
 def _is_api(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith("/api/")
+    """The API, and page scripts that ask for JSON (the pay page's steps)."""
+    return request.url.path.startswith("/api/") or request.headers.get("accept", "").startswith(
+        "application/json"
+    )
 
 
 def _is_htmx(request: Request[Any, Any, Any]) -> bool:

@@ -31,6 +31,20 @@ KEEPALIVE_SECONDS = 20
 _active: ChannelsPlugin | None = None
 
 
+PAYMENT_CHANGES = "live.payment_changes"
+
+
+def payment_channel(token: str) -> str:
+    """A card payment's status, for its register and its pay page (the token is the pay page's secret)."""
+    return f"payment.{token}"
+
+
+def note_payment_change(session: AsyncSession, token: str, data: dict[str, Any]) -> None:
+    """Publish `data` on the payment's channel once this session commits (never if it rolls back)."""
+    changes: dict[str, dict[str, Any]] = session.sync_session.info.setdefault(PAYMENT_CHANGES, {})
+    changes[token] = data
+
+
 def location_channel(location_id: int) -> str:
     return f"stock.location.{location_id}"
 
@@ -67,6 +81,14 @@ def note_stock_change(session: AsyncSession, location_id: int, product_id: int, 
 
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
+    payments: dict[str, dict[str, Any]] | None = session.info.pop(PAYMENT_CHANGES, None)
+    for token, data in (payments or {}).items():
+        if _active is None:
+            break
+        try:
+            _active.publish(data, payment_channel(token))
+        except Exception:  # the pages also ask for the status when they (re)connect
+            log.warning("could not publish a payment change", exc_info=True)
     changes: dict[tuple[int, int], int] | None = session.info.pop(STOCK_CHANGES, None)
     if not changes or _active is None:
         return
@@ -90,13 +112,16 @@ def _publish_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(STOCK_CHANGES, None)
+    session.info.pop(PAYMENT_CHANGES, None)
 
 
-async def _stream(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[ServerSentEventMessage, None]:
+async def stream(
+    channels: ChannelsPlugin, channel: str, event_name: str = "stock"
+) -> AsyncGenerator[ServerSentEventMessage, None]:
     yield ServerSentEventMessage(comment="connected", retry=3000)
     async with channels.start_subscription([channel]) as subscriber:
         async for message in subscriber.iter_events():
-            yield ServerSentEventMessage(data=message.decode(), event="stock")
+            yield ServerSentEventMessage(data=message.decode(), event=event_name)
 
 
 class LiveController(Controller):
@@ -108,11 +133,11 @@ class LiveController(Controller):
     @get("/locations/{location_id:int}/stock", name="live:location_stock")
     async def location_stock(self, channels: ChannelsPlugin, location_id: int) -> ServerSentEvent:
         return ServerSentEvent(
-            _stream(channels, location_channel(location_id)), headers={"Cache-Control": "no-store"}
+            stream(channels, location_channel(location_id)), headers={"Cache-Control": "no-store"}
         )
 
     @get("/products/{product_id:int}/stock", name="live:product_stock")
     async def product_stock(self, channels: ChannelsPlugin, product_id: int) -> ServerSentEvent:
         return ServerSentEvent(
-            _stream(channels, product_channel(product_id)), headers={"Cache-Control": "no-store"}
+            stream(channels, product_channel(product_id)), headers={"Cache-Control": "no-store"}
         )

@@ -45,8 +45,10 @@ from app.inventory.models import (
     TransferStatus,
 )
 from app.notify.models import Notification
-from app.payments.models import BankAccount, Payment, PaymentMethod, PaymentStatus
+from app.payments.models import BankAccount, Payment, PaymentEvent, PaymentMethod, PaymentStatus, StripeEvent
 from app.pos.models import (
+    CardCheckout,
+    CheckoutStatus,
     Refund,
     RefundLine,
     Register,
@@ -83,7 +85,9 @@ __all__ = [
     "Booth",
     "BoothType",
     "CallQuestion",
+    "CardCheckout",
     "CertificateLevel",
+    "CheckoutStatus",
     "Combo",
     "ComboItem",
     "Fair",
@@ -101,6 +105,7 @@ __all__ = [
     "OfferStatus",
     "Organization",
     "Payment",
+    "PaymentEvent",
     "PaymentMethod",
     "PaymentStatus",
     "Place",
@@ -131,6 +136,7 @@ __all__ = [
     "StockCountLine",
     "StockLevel",
     "StockMovement",
+    "StripeEvent",
     "Transfer",
     "TransferLine",
     "TransferStatus",

@@ -60,6 +60,19 @@ class Settings:
     # Map tiles (app/tours/maps.py): a deployment may point these at its own tile server.
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tile_attribution: str = "© OpenStreetMap contributors"
+    # Stripe (cards): off unless the secret and publishable keys are set. The API base and Stripe.js address
+    # are settings so tests (and a developer) can point them at localstripe.
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    # How long a register's card checkout holds the cart's stock before it lapses.
+    card_checkout_minutes: int = 15
+
+    @property
+    def stripe_enabled(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_publishable_key)
 
     @property
     def cookie_secure(self) -> bool:
@@ -90,6 +103,12 @@ def load_settings() -> Settings:
         channels_backend=os.environ.get("CHANNELS_BACKEND", "memory"),
         map_tile_url=os.environ.get("MAP_TILE_URL") or "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         map_tile_attribution=os.environ.get("MAP_TILE_ATTRIBUTION") or "© OpenStreetMap contributors",
+        stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY", ""),
+        stripe_publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        stripe_api_base=(os.environ.get("STRIPE_API_BASE") or "https://api.stripe.com").rstrip("/"),
+        stripe_js_url=os.environ.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/",
+        card_checkout_minutes=_int("CARD_CHECKOUT_MINUTES", 15),
     )
 
 

@@ -139,3 +139,28 @@ def english() -> Iterator[None]:
     token = set_locale("en")
     yield
     reset_locale(token)
+
+
+# --- Stripe: localstripe on a free port for the whole run (tests/stripe_support.py) ---
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[object]:
+    from tests.stripe_support import start_localstripe
+
+    yield from start_localstripe()
+
+
+@pytest.fixture
+def stripe_app(database: str, localstripe: object) -> Litestar:
+    """The app with Stripe on, talking to localstripe."""
+    from tests.stripe_support import LocalStripe
+
+    assert isinstance(localstripe, LocalStripe)
+    return create_app(localstripe.settings(get_settings()))
+
+
+@pytest.fixture
+async def stripe_client(stripe_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=stripe_app, base_url="http://127.0.0.1:8000") as c:
+        yield c

@@ -911,6 +911,48 @@ class AssignmentService:
     ) -> Assignment:
         return await self.set_pinned(actor, assignment_id, False, fair_id=fair_id)
 
+    async def _mark_confirmed(self, assignment: Assignment, now: dt.datetime) -> bool:
+        """Held → confirmed, by a conditional update that decides between two confirmations at once. False
+        if it was already confirmed; Conflict if it was released."""
+        won = await self.session.execute(
+            update(Assignment)
+            .where(Assignment.id == assignment.id, Assignment.status == AssignmentStatus.HELD)
+            .values(status=AssignmentStatus.CONFIRMED, paid_at=now)
+            .returning(Assignment.id)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(assignment)
+        if won.scalar_one_or_none() is not None:
+            return True
+        if assignment.status == AssignmentStatus.CONFIRMED:
+            return False
+        raise Conflict(_("This booth assignment was released: there is no fee to confirm."))
+
+    async def confirm_card_payment(self, payment: Payment, *, now: dt.datetime | None = None) -> Assignment:
+        """Stripe's webhook said the booth fee paid by card succeeded: the assignment is confirmed with that
+        payment, as the organizer's confirmation of a transfer does. Once: a second event finds it
+        confirmed and writes nothing. Conflict if the booth was released meanwhile (the payment then shows
+        on the reconciliation page, to be refunded)."""
+        assignment = await self.session.get(Assignment, payment.assignment_id)
+        if assignment is None:
+            raise NotFound(_("This booth assignment does not exist."))
+        if assignment.status == AssignmentStatus.CONFIRMED:
+            return assignment
+        booth = await self._booth(assignment.booth_id)
+        if not await self._mark_confirmed(assignment, now or _now()):
+            return assignment
+        await self._audit(
+            None,
+            "fairs.booth.paid",
+            assignment,
+            booth,
+            amount_vnd=payment.amount_vnd,
+            reference=payment.provider_reference,
+            payment_id=payment.id,
+            method=PaymentMethod.STRIPE.value,
+        )
+        return assignment
+
     async def confirm_payment(
         self,
         actor: CurrentUser | None,
@@ -931,22 +973,8 @@ class AssignmentService:
         if assignment.status == AssignmentStatus.RELEASED:
             raise Conflict(_("This booth assignment was released: there is no fee to confirm."))
         booth = await self._booth(assignment.booth_id)
-        won = await self.session.execute(
-            update(Assignment)
-            .where(Assignment.id == assignment.id, Assignment.status == AssignmentStatus.HELD)
-            .values(status=AssignmentStatus.CONFIRMED, paid_at=now)
-            .returning(Assignment.id)
-            .execution_options(synchronize_session=False)
-        )
-        if won.scalar_one_or_none() is None:
-            await self.session.refresh(assignment)
-            now_status = await self.session.scalar(
-                select(Assignment.status).where(Assignment.id == assignment.id)
-            )
-            if now_status == AssignmentStatus.CONFIRMED:
-                return assignment
-            raise Conflict(_("This booth assignment was released: there is no fee to confirm."))
-        await self.session.refresh(assignment)
+        if not await self._mark_confirmed(assignment, now):
+            return assignment
         text = " ".join((reference or "").split())[:REFERENCE_MAX] or payment_reference(
             booth.code, assignment.id
         )

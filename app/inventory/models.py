@@ -30,6 +30,8 @@ class MovementKind(enum.StrEnum):
     REFUND = "refund"
     ADJUSTMENT = "adjustment"  # a stock count found more or fewer than recorded
     SHORTFALL = "shortfall"  # an offline sale took more than recorded: the record was wrong; flagged
+    HOLD = "hold"  # set aside for a card payment in progress at the register (app/pos/card.py)
+    RELEASE = "release"  # a hold given back: the payment went through (then sold) or was cancelled
 
 
 class TransferStatus(enum.StrEnum):

@@ -47,8 +47,14 @@ from app.inventory.rules import Removal
 from app.live import note_stock_change
 from app.paging import PAGE_SIZE, Page
 
-OUTGOING = {MovementKind.SALE, MovementKind.TRANSFER_OUT, MovementKind.ADJUSTMENT}
-INCOMING = {MovementKind.RECEIPT, MovementKind.TRANSFER_IN, MovementKind.REFUND, MovementKind.ADJUSTMENT}
+OUTGOING = {MovementKind.SALE, MovementKind.TRANSFER_OUT, MovementKind.ADJUSTMENT, MovementKind.HOLD}
+INCOMING = {
+    MovementKind.RECEIPT,
+    MovementKind.TRANSFER_IN,
+    MovementKind.REFUND,
+    MovementKind.ADJUSTMENT,
+    MovementKind.RELEASE,
+}
 
 
 class InsufficientStock(Conflict):

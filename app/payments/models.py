@@ -1,10 +1,11 @@
-"""Payments of sales (and, later, booth fees), and the bank accounts VietQR codes pay into."""
+"""Payments of sales and booth fees with their history, the Stripe events already applied, and the bank
+accounts VietQR codes pay into."""
 
 from __future__ import annotations
 
 import enum
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, enum_values
@@ -50,6 +51,38 @@ class Payment(Base):
     refunded_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     provider_reference: Mapped[str] = mapped_column(String(100), default="")  # VietQR message, Stripe id
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # A card payment at the register: the checkout that holds the cart while the shopper pays. The sale is
+    # written (and sale_id set) only once Stripe says the PaymentIntent succeeded.
+    checkout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("card_checkout.id", ondelete="RESTRICT"), index=True
+    )
+    # The pay page's address (/pay/<token>): unguessable, so a shopper needs no account to pay.
+    pay_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    failure_message: Mapped[str] = mapped_column(String(300), default="", server_default="")
+
+
+class PaymentEvent(Base):
+    """A payment's history: every change of status (and every refund), who or what caused it."""
+
+    __tablename__ = "payment_event"
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The Stripe object or event behind it ("evt_…", "pi_…", "re_…"); empty for a person's action.
+    source: Mapped[str] = mapped_column(String(100), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class StripeEvent(Base):
+    """A webhook event applied: its unique id is how a second delivery of it changes nothing."""
+
+    __tablename__ = "stripe_event"
+
+    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="SET NULL"), index=True)
+    outcome: Mapped[str] = mapped_column(String(300), default="")
 
 
 class BankAccount(Base):

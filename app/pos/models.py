@@ -42,6 +42,12 @@ class SaleStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
+class CheckoutStatus(enum.StrEnum):
+    OPEN = "open"  # the cart's stock is held; the shopper is paying by card
+    PAID = "paid"  # Stripe said the PaymentIntent succeeded: the sale is written
+    CANCELLED = "cancelled"  # the cashier cancelled (or it expired): the hold is released
+
+
 class Register(Base):
     __tablename__ = "register"
     __table_args__ = (UniqueConstraint("location_id", "name", name="uq_register_location_name"),)
@@ -164,6 +170,33 @@ class SaleLineComponent(Base):
     quantity: Mapped[int]
 
     sale_line: Mapped[SaleLine] = relationship(back_populates="components")
+
+
+class CardCheckout(Base):
+    """A sale waiting for its card payment: the cart as the register sent it, its stock held at the place
+    (HOLD movements), until Stripe's webhook says the PaymentIntent succeeded — then the sale is written,
+    with the UUID the register made — or the cashier cancels and the hold goes back. A sale (and a receipt
+    number) is never written for a card payment that did not succeed."""
+
+    __tablename__ = "card_checkout"
+    __table_args__ = (CheckConstraint("amount_vnd > 0", name="card_checkout_amount"),)
+
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)  # the sale's id, made by the register
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id", ondelete="RESTRICT"), index=True)
+    register_id: Mapped[int] = mapped_column(ForeignKey("register.id", ondelete="RESTRICT"), index=True)
+    cashier_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    status: Mapped[CheckoutStatus] = mapped_column(
+        Enum(
+            CheckoutStatus, native_enum=False, length=20, validate_strings=True, values_callable=enum_values
+        ),
+        default=CheckoutStatus.OPEN,
+    )
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    request: Mapped[dict[str, object]] = mapped_column(JSON)  # the sale as the register sent it
+    held: Mapped[list[list[int]]] = mapped_column(JSON)  # [[product_id, quantity], …] set aside
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id", ondelete="SET NULL"))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class Refund(Base):

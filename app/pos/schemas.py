@@ -25,6 +25,7 @@ Amount = Annotated[int, msgspec.Meta(gt=0, le=MAX_VND, description="Whole đồn
 Discount = Annotated[int, msgspec.Meta(ge=0, le=MAX_VND, description="Whole đồng")]
 Vnd = Annotated[int, msgspec.Meta(ge=0, le=MAX_VND, description="Whole đồng")]
 Method = Literal["cash", "vietqr"]
+RefundMethod = Literal["cash", "vietqr", "stripe"]  # a card sale's refund goes back to the card
 
 # --- requests ---
 
@@ -74,7 +75,7 @@ class RefundIn(msgspec.Struct):
     id: uuid.UUID  # made by the client: the refund's idempotency key
     reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
     lines: Annotated[list[RefundLineIn], msgspec.Meta(max_length=MAX_LINES)] | None = None  # none: whole sale
-    method: Method = "cash"  # how the money goes back
+    method: RefundMethod = "cash"  # how the money goes back
     register_id: Id | None = None  # whose drawer pays a cash refund (default: the sale's register)
 
 

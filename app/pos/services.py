@@ -18,6 +18,7 @@ refund. Another owner's sale or register is reported as not found.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -36,12 +37,15 @@ from app.accounts.rules import CurrentUser
 from app.catalog.models import Combo, Producer, Product
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
+from app.i18n import money
 from app.inventory import rules as stock_rules
 from app.inventory.models import Location, MovementKind
 from app.inventory.services import LocationAccess, StockService, sellable_clause
 from app.paging import Page, paginate
+from app.payments import history
 from app.payments.models import Payment, PaymentMethod, PaymentStatus
 from app.payments.providers import PaymentRefused, provider
+from app.payments.stripe_gateway import GatewayError, StripeGateway
 from app.pos import rules
 from app.pos.models import (
     Refund,
@@ -452,7 +456,7 @@ class SaleView:
 
 
 @dataclass
-class _Line:
+class PricedLine:
     """A line of the sale being rung up, before it is written."""
 
     product_id: int | None
@@ -496,8 +500,14 @@ class SaleService:
             raise PermissionDenied(_("You may not sell at this place."))
         return await self.view(sale, created=False)
 
-    async def ring_up(self, actor: CurrentUser, payload: SaleIn) -> SaleView:
-        """POST /api/v1/sales. Returns the sale and whether it was created now (201) or before (200)."""
+    async def ring_up(
+        self, actor: CurrentUser, payload: SaleIn, *, paid_by: Payment | None = None
+    ) -> SaleView:
+        """POST /api/v1/sales. Returns the sale and whether it was created now (201) or before (200).
+
+        `paid_by`: a card payment that Stripe said succeeded (app/pos/card.py completes a card checkout
+        with it). It pays the whole sale at the prices the checkout showed, and the goods are gone with the
+        shopper, so a stock shortfall is recorded rather than refused."""
         existing = await self.by_uuid(payload.id)
         if existing is not None:
             return await self._stored(actor, existing)
@@ -506,18 +516,25 @@ class SaleService:
         if any(line.discount_vnd for line in payload.lines) or payload.discount_vnd:
             if not (await rights_at(self.session, actor, location)).manage:
                 raise PermissionDenied(_("Only the vendor can give a discount; a cashier cannot."))
-        lines, names = await self._lines(location, payload)
+        lines, names = await self._lines(location, payload, keep_prices=paid_by is not None)
         try:
             totals = rules.sale_totals(
                 [rules.LineIn(li.unit_price_vnd, li.quantity, li.discount_vnd) for li in lines],
                 payload.discount_vnd,
             )
-            settlement = rules.settle(
-                totals.total_vnd,
-                [rules.TenderIn(p.method, p.amount_vnd, p.tendered_vnd) for p in payload.payments],
-            )
+            if paid_by is None:
+                settlement = rules.settle(
+                    totals.total_vnd,
+                    [rules.TenderIn(p.method, p.amount_vnd, p.tendered_vnd) for p in payload.payments],
+                )
+            else:
+                settlement = rules.settle(
+                    totals.total_vnd, [rules.TenderIn(rules.STRIPE, paid_by.amount_vnd)]
+                )
         except rules.SaleRuleError as error:
             raise _fields_error(error) from error
+        if paid_by is not None and paid_by.amount_vnd != totals.total_vnd:
+            raise Conflict(_("The card payment does not match the sale's total."))
         registers = RegisterService(self.session)
         register = await registers.for_sale(location, payload.register_id)
 
@@ -571,8 +588,12 @@ class SaleService:
                 self.session.add(sale)
                 # The unique UUID decides between two deliveries of the same sale: the second waits here.
                 await self.session.flush()
-                payments = [self._payment(sale, part, reference, actor) for part in settlement.parts]
-                self.session.add_all(payments)
+                if paid_by is None:
+                    payments = [self._payment(sale, part, reference, actor) for part in settlement.parts]
+                    self.session.add_all(payments)
+                else:
+                    paid_by.sale_id = sale.id
+                    payments = [paid_by]
                 await self.session.flush()
                 # Stock last: its rows stay locked until commit, so the less that follows, the less other
                 # registers selling the same products wait.
@@ -586,7 +607,7 @@ class SaleService:
                     reason=_("Sale %(no)s", no=f"{register.name} #{receipt_no}"),
                     reference=f"sale:{payload.id}",
                     actor=actor,
-                    allow_shortfall=payload.offline,
+                    allow_shortfall=payload.offline or paid_by is not None,
                     names=names,
                 )
                 if any(r.shortfall for r in removals):
@@ -634,15 +655,26 @@ class SaleService:
         )
 
     @staticmethod
-    def _price(payload: SaleIn, item: SaleLineIn, catalog_price: int) -> int:
-        """An offline sale keeps the price the register showed; an online one pays today's price."""
-        if payload.offline and item.unit_price_vnd is not None:
+    def _price(fixed: bool, item: SaleLineIn, catalog_price: int) -> int:
+        """An offline sale (or a card checkout's) keeps the price the register showed; an online one pays
+        today's price."""
+        if fixed and item.unit_price_vnd is not None:
             return item.unit_price_vnd
         return catalog_price
 
-    async def _lines(self, location: Location, payload: SaleIn) -> tuple[list[_Line], dict[int, str]]:
+    async def priced_lines(
+        self, location: Location, payload: SaleIn
+    ) -> tuple[list[PricedLine], dict[int, str]]:
+        """The sale's lines priced as they would be sold now (a card checkout fixes them before paying)."""
+        return await self._lines(location, payload)
+
+    async def _lines(
+        self, location: Location, payload: SaleIn, *, keep_prices: bool = False
+    ) -> tuple[list[PricedLine], dict[int, str]]:
         """The sale's lines with prices and names as sold (each product or combo must be on sale here), and
-        the names of the products whose stock they take, for an "only N left" answer."""
+        the names of the products whose stock they take, for an "only N left" answer. `keep_prices`: the
+        goods already left at the prices the register showed (an offline sale, a card checkout paid)."""
+        fixed = payload.offline or keep_prices
         product_ids = {li.product_id for li in payload.lines if li.product_id is not None}
         combo_ids = {li.combo_id for li in payload.lines if li.combo_id is not None}
         products: dict[int, Product] = {}
@@ -674,7 +706,7 @@ class SaleService:
             )
 
         english = payload.locale == "en"
-        lines: list[_Line] = []
+        lines: list[PricedLine] = []
         for i, item in enumerate(payload.lines):
             where = f"lines[{i}]"
             if (item.product_id is None) == (item.combo_id is None):
@@ -685,27 +717,29 @@ class SaleService:
                 if product is None or not sold_here(product):
                     message = _("Unknown product: %(id)s.", id=item.product_id)
                     raise ValidationFailed(message, fields={f"{where}.product_id": message})
-                if not product.is_active and not payload.offline:  # offline: the goods already left
+                if not product.is_active and not fixed:  # the goods already left
                     message = _("%(name)s is not on sale.", name=product.name_vi)
                     raise ValidationFailed(message, fields={f"{where}.product_id": message})
                 if product.price_vnd <= 0:
                     message = _("%(name)s has no price yet.", name=product.name_vi)
                     raise ValidationFailed(message, fields={f"{where}.product_id": message})
                 name = (product.name_en if english and product.name_en else product.name_vi) or ""
-                price = self._price(payload, item, product.price_vnd)
-                lines.append(_Line(product.id, None, name, item.quantity, price, item.discount_vnd))
+                price = self._price(fixed, item, product.price_vnd)
+                lines.append(PricedLine(product.id, None, name, item.quantity, price, item.discount_vnd))
             else:
                 combo = combos.get(item.combo_id or 0)
                 if combo is None or not all(sold_here(ci.product) for ci in combo.items):
                     message = _("Unknown combo: %(id)s.", id=item.combo_id)
                     raise ValidationFailed(message, fields={f"{where}.combo_id": message})
-                if not combo.items or (not combo.is_active and not payload.offline):
+                if not combo.items or (not combo.is_active and not fixed):
                     message = _("%(name)s is not on sale.", name=combo.name_vi)
                     raise ValidationFailed(message, fields={f"{where}.combo_id": message})
                 name = (combo.name_en if english and combo.name_en else combo.name_vi) or ""
                 components = [(ci.product_id, ci.quantity) for ci in combo.items]
-                price = self._price(payload, item, combo.price_vnd)
-                lines.append(_Line(None, combo.id, name, item.quantity, price, item.discount_vnd, components))
+                price = self._price(fixed, item, combo.price_vnd)
+                lines.append(
+                    PricedLine(None, combo.id, name, item.quantity, price, item.discount_vnd, components)
+                )
         names = {ci.product_id: ci.product.name_vi for c in combos.values() for ci in c.items}
         names.update({p.id: p.name_vi for p in products.values()})
         return lines, names
@@ -723,8 +757,9 @@ class RefundView:
 
 
 class RefundService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, gateway: StripeGateway | None = None) -> None:
         self.session = session
+        self.gateway = gateway  # for refunds to the card: None when Stripe is not configured
 
     async def refund(self, actor: CurrentUser, sale_uuid: uuid.UUID, payload: RefundIn) -> RefundView:
         """POST /api/v1/sales/{id}/refunds: whole (no lines) or by line, with a reason; idempotent by the
@@ -760,9 +795,7 @@ class RefundService:
             message = _("Say why the sale is refunded.")
             raise ValidationFailed(message, fields={"reason": message})
         method = PaymentMethod(payload.method)
-        if method == PaymentMethod.STRIPE:
-            message = _("This payment method is not available.")
-            raise ValidationFailed(message, fields={"method": message})
+        card = await self._card_payment(sale) if method == PaymentMethod.STRIPE else None
 
         drawer = sale.register_id
         if payload.register_id is not None and payload.register_id != sale.register_id:
@@ -794,6 +827,12 @@ class RefundService:
         if total <= 0:
             message = _("Nothing to pay back: these items cost nothing.")
             raise ValidationFailed(message, fields={"lines": message})
+        if card is not None and total > card.amount_vnd - card.refunded_vnd:
+            message = _(
+                "The card payment has only %(left)s left to refund.",
+                left=money(card.amount_vnd - card.refunded_vnd),
+            )
+            raise ValidationFailed(message, fields={"method": message})
 
         refund = Refund(
             uuid=payload.id,
@@ -825,6 +864,8 @@ class RefundService:
                 await self._return_stock(actor, sale, wanted, payload.id)
                 await self._mark_payments(sale, method, total)
                 await self.session.flush()
+                if card is not None:
+                    await self._refund_card(actor, card, total, payload.id)
         except IntegrityError:
             stored = await self._by_uuid(payload.id)
             if stored is None or stored.sale_id != sale.id:
@@ -842,6 +883,42 @@ class RefundService:
             reason=reason,
         )
         return RefundView(refund, sale, True, pairs)
+
+    async def _card_payment(self, sale: Sale) -> Payment:
+        """The sale's card payment that a refund to the card pays back from."""
+        card = await self.session.scalar(
+            select(Payment).where(
+                Payment.sale_id == sale.id,
+                Payment.method == PaymentMethod.STRIPE,
+                Payment.status.in_([PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED]),
+            )
+        )
+        if card is None or self.gateway is None:
+            message = _("This sale was not paid by card: refund it in cash or by transfer.")
+            raise ValidationFailed(message, fields={"method": message})
+        return card
+
+    async def _refund_card(
+        self, actor: CurrentUser, card: Payment, amount: int, refund_uuid: uuid.UUID
+    ) -> None:
+        """Ask Stripe for the refund last, once everything else is written: refused → all rolls back. The
+        refund's UUID is Stripe's idempotency key, so a retry after a lost answer pays back only once."""
+        assert self.gateway is not None
+        try:
+            stripe_refund = await asyncio.to_thread(
+                self.gateway.refund, card.provider_reference, amount, str(refund_uuid)
+            )
+        except GatewayError as exc:
+            raise Conflict(
+                _("Stripe did not make the card refund; nothing was refunded. Try again in a moment.")
+            ) from exc
+        history.note(
+            self.session,
+            card,
+            _("Refunded to the card: %(amount)s.", amount=money(amount)),
+            source=stripe_refund,
+            actor=actor,
+        )
 
     async def _by_uuid(self, refund_uuid: uuid.UUID) -> Refund | None:
         return await self.session.scalar(select(Refund).where(Refund.uuid == refund_uuid))
@@ -962,11 +1039,7 @@ class RefundService:
             if take <= 0:
                 continue
             payment.refunded_vnd += take
-            payment.status = (
-                PaymentStatus.REFUNDED
-                if payment.refunded_vnd >= payment.amount_vnd
-                else PaymentStatus.PARTLY_REFUNDED
-            )
+            payment.status = history.refund_status(payment.amount_vnd, payment.refunded_vnd)
             left -= take
 
 

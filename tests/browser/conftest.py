@@ -73,18 +73,21 @@ def _server_database(tmp: Path) -> tuple[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, localstripe: Any) -> Iterator[str]:
+    """The served app, with cards on: Stripe is localstripe, which delivers its webhooks to this server."""
     _require_chromium()
     tmp = tmp_path_factory.mktemp("live")
     database_url, drop_database = _server_database(tmp)
     port = _free_port()
     env = {
         **os.environ,
+        **localstripe.env(),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "browser-test-secret",
         "VAR_DIR": str(tmp / "var"),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
+    localstripe.send_webhooks_to(f"http://127.0.0.1:{port}/webhooks/stripe")
     chophien = [sys.executable, "-m", "app.cli"]
     subprocess.run([*chophien, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
     log = (tmp / "server.log").open("w")
