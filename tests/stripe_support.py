@@ -127,7 +127,7 @@ class LocalStripe:
 
 def start_localstripe() -> Iterator[LocalStripe]:
     port = _free_port()
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
