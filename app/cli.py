@@ -195,6 +195,24 @@ def fairs_expire_holds() -> None:
     )
 
 
+@main.group()
+def payments() -> None:
+    """Card payments: periodic jobs."""
+
+
+@payments.command("expire-checkouts")
+def payments_expire_checkouts() -> None:
+    """Give back the stock held by register card checkouts past their time (a cashier who walked away);
+    one whose card payment is already going through is left for its webhook. Run it every few minutes; a
+    register opening a new card checkout at the same place does it too."""
+    from app.payments.stripe_gateway import gateway
+    from app.pos.card import CardCheckoutService
+
+    settings = get_settings()
+    closed = run_in_session(lambda session: CardCheckoutService(session, gateway(settings)).expire_lapsed())
+    click.echo(f"closed {closed} lapsed card checkouts")
+
+
 @main.command("send-mail")
 @click.option("--limit", default=100, show_default=True, help="At most this many messages in one run.")
 def send_mail(limit: int) -> None:

@@ -38,6 +38,7 @@ from app.fairs.assignments import (
 from app.fairs.solver import TERMS
 from app.i18n import gettext as _
 from app.i18n import ngettext
+from app.payments.stripe_gateway import gateway
 from app.settings import get_settings
 from app.web import page, query_int, redirect
 
@@ -401,6 +402,7 @@ class MyBoothController(Controller):
                 "chosen": view.plan.booth(booth) if booth is not None else None,
                 "chosen_ok": booth in selectable_ids,
                 "error": error,
+                "cards_on": gateway(request.app.state.settings) is not None,
             },
             status=status,
             blocks=blocks,

@@ -949,7 +949,7 @@ class AssignmentService:
             amount_vnd=payment.amount_vnd,
             reference=payment.provider_reference,
             payment_id=payment.id,
-            method=PaymentMethod.STRIPE.value,
+            paid_by=PaymentMethod.STRIPE.value,
         )
         return assignment
 
