@@ -33,6 +33,7 @@ from app.i18n import gettext as _
 from app.i18n import set_locale
 from app.middleware import LOCALE_COOKIE
 from app.money import MoneyError, parse_vnd
+from app.payments.stripe_gateway import gateway
 from app.pos import rules
 from app.pos.models import Register, ShiftStatus
 from app.pos.schemas import (
@@ -338,7 +339,7 @@ class PosApiController(Controller):
     async def create_refund(
         self, request: Request[Any, Any, Any], tx: AsyncSession, sale_id: uuid.UUID, data: RefundIn
     ) -> Response[RefundOut]:
-        view = await RefundService(tx).refund(_user(request), sale_id, data)
+        view = await RefundService(tx, gateway(_settings(request))).refund(_user(request), sale_id, data)
         return Response(refund_out(view), status_code=HTTP_201_CREATED if view.created else HTTP_200_OK)
 
     @get(
@@ -460,7 +461,7 @@ def refund_body(form: RefundForm) -> RefundIn:
         refund_id = uuid.UUID(form.refund_id)
     except ValueError as exc:
         raise ValidationFailed(_("Your form expired. Reload the page and try again.")) from exc
-    method = form.method if form.method in ("cash", "vietqr") else "cash"
+    method = form.method if form.method in ("cash", "vietqr", "stripe") else "cash"
     return RefundIn(id=refund_id, reason=form.reason[:500], lines=lines or None, method=method)  # type: ignore[arg-type]
 
 
@@ -670,6 +671,8 @@ class PosController(Controller):
                 "form": form or RefundForm(),
                 "receipt": receipt_path(view.sale.uuid),
                 "reference": rules.payment_reference(view.sale.uuid),
+                "paid_by_card": gateway(_settings(request)) is not None
+                and any(p.method.value == "stripe" for p in view.payments),
             },
             status=status,
             blocks=["refund_form"],
@@ -689,7 +692,9 @@ class PosController(Controller):
     ) -> Any:
         try:
             async with tx.begin_nested():
-                view = await RefundService(tx).refund(_user(request), sale_id, refund_body(data))
+                view = await RefundService(tx, gateway(_settings(request))).refund(
+                    _user(request), sale_id, refund_body(data)
+                )
         except ValidationFailed as error:
             fields = {
                 ("lines" if key.startswith("lines") else key): text for key, text in error.fields.items()
@@ -765,6 +770,8 @@ class ReceiptController(Controller):
                 "url": url,
                 "qr_svg": qr.svg_inline(url),
                 "reference": rules.payment_reference(view.sale.uuid),
+                "paid_by_card": gateway(_settings(request)) is not None
+                and any(p.method.value == "stripe" for p in view.payments),
             },
             headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
         )

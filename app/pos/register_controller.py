@@ -21,6 +21,11 @@ order discounts travel in the sale (`discount_vnd`) and work offline like any sa
 network: the panel reads `GET /pos/registers/{id}/recent` (this register's last sales, with lines) and posts
 `POST /api/v1/sales/{uuid}/refunds` with a client-made UUID.
 
+Where Stripe is set up (`card` in the page's JSON), the payment sheet also offers "Card" (online only, the
+whole total): the script (card.js) opens a card checkout (`POST /api/v1/card-checkouts`, the cart held at
+the place), shows the pay page's QR code, follows `/pay/{token}/events` (and polls the checkout), and once the
+webhook has written the sale shows its receipt. A card sale's refund goes back to the card (`method: stripe`).
+
 No queries here: the register comes from `RegisterService.get_for_seller`, the stock from
 `InventoryService.sellable_stock`, the catalog from the catalog services, the account from
 `BankAccountService`.
@@ -57,6 +62,7 @@ from app.inventory.services import InventoryService
 from app.payments import banks, vietqr
 from app.payments.models import BankAccount
 from app.payments.services import BankAccountService
+from app.payments.stripe_gateway import gateway
 from app.pos import rules
 from app.pos.models import Register, Sale
 from app.pos.services import RegisterService, SaleFilters, SaleQueries
@@ -66,8 +72,8 @@ from app.web import page
 STATIC_DIR = BASE_DIR / "static"
 SW_SOURCE = STATIC_DIR / "js" / "register" / "sw.js"
 # The register's own modules (static/js/register/), in load order; sw.js is served from /pos/sw.js instead.
-# refund.js is imported by register.js only for those who may refund.
-MODULES = ("money.js", "store.js", "cart.js", "sync.js", "ui.js", "register.js", "refund.js")
+# refund.js is imported by register.js only for those who may refund, card.js only where cards are on.
+MODULES = ("money.js", "store.js", "cart.js", "sync.js", "ui.js", "register.js", "refund.js", "card.js")
 STYLES = ("css/app.css", "css/register.css")
 MAX_QR_AMOUNT = vietqr.MAX_AMOUNT_VND
 RECENT_SALES = 20  # how many of the register's last sales the refund panel lists
@@ -185,6 +191,7 @@ class Shell:
     combos: list[Combo]
     vietqr: VietQRInfo
     can_manage: bool = False  # the user may discount and refund here (not a cashier)
+    card: bool = False  # Stripe is set up: the shopper may pay by card on their own phone
     rendered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -222,6 +229,7 @@ def boot_data(shell: Shell, locale: str) -> dict[str, Any]:
         "rendered_at": shell.rendered_at.isoformat(),
         "can_discount": shell.can_manage,
         "can_refund": shell.can_manage,
+        "card": shell.card,
         "products": [
             {
                 "id": p.id,
@@ -259,16 +267,20 @@ def boot_data(shell: Shell, locale: str) -> dict[str, Any]:
             "csrf": f"/pos/registers/{register.id}/csrf",
             "recent": f"/pos/registers/{register.id}/recent",
             "refunds": "/api/v1/sales/{id}/refunds",
+            "sale": "/api/v1/sales/",
+            "card_checkouts": "/api/v1/card-checkouts",
+            "pay": "/pay/",
             "sw": "/pos/sw.js",
             "scope": "/pos/",
         },
     }
 
 
-def ui_strings(manage: bool = False) -> dict[str, str]:
+def ui_strings(manage: bool = False, card: bool = False) -> dict[str, str]:
     """Every text the register's script shows, translated into the request's language. `{name}` marks a
     value the script fills in; `key` and `key_many` are the two plural forms of a counted text. The texts of
-    discounts and refunds come only for those who may give them (`manage`)."""
+    discounts and refunds come only for those who may give them (`manage`), those of card payments only
+    where cards are on (`card`)."""
     strings = {
         "online": _("Online"),
         "offline": _("Offline"),
@@ -298,6 +310,8 @@ def ui_strings(manage: bool = False) -> dict[str, str]:
     }
     if manage:
         strings |= manager_strings()
+    if card:
+        strings |= card_strings(manage)
     # Both forms of each counted text, `{n}` left for the script, which picks one with Intl.PluralRules
     # (Vietnamese has one form; the catalog gives it for both).
     n = "{n}"
@@ -357,6 +371,31 @@ def manager_strings() -> dict[str, str]:
         "recent_failed": _("The recent sales could not be loaded. Try again."),
         "logged_out": _("You are logged out. Log in again, then try again."),
     }
+
+
+def card_strings(manage: bool = False) -> dict[str, str]:
+    """The texts of the card payment panel (and, for those who refund, of refunds to the card)."""
+    strings = {
+        "card_waiting": _("Waiting for the shopper to pay…"),
+        "card_declined": _(
+            "The card did not go through: %(why)s The shopper can try another card.", why="{why}"
+        ),
+        "card_declined_plain": _("The card did not go through. The shopper can try another card."),
+        "card_paid": _("Paid by card. Writing the sale…"),
+        "card_start_failed": _("The card payment could not be started. Try again, or take cash."),
+        "card_no_network": _("No network: the card payment could not be reached. Try again."),
+        "card_lost": _("No network for now: still waiting for the payment…"),
+        "card_cancelled": _("The card payment was cancelled. Nothing was charged."),
+        "card_cancel_failed": _("The card payment could not be cancelled. Try again."),
+    }
+    if manage:
+        strings |= {
+            "refund_card": _("Refund %(amount)s to the card", amount="{amount}"),
+            "refund_card_done": _(
+                "Refunded %(amount)s to the card. The goods are back in stock.", amount="{amount}"
+            ),
+        }
+    return strings
 
 
 # --- the refund panel's list: this register's last sales ---------------------------------------------
@@ -474,6 +513,7 @@ class RegisterPageController(Controller):
             combos=combos,
             vietqr=vietqr_info(await bank_account_of(tx, location)),
             can_manage=await SaleQueries(tx).can_manage(request.user, location),
+            card=gateway(_settings(request)) is not None,
         )
         return page(
             request,
@@ -483,7 +523,7 @@ class RegisterPageController(Controller):
                 "location": location,
                 "boot": boot_data(shell, get_locale()),
                 "vietqr": shell.vietqr,
-                "strings": ui_strings(shell.can_manage),
+                "strings": ui_strings(shell.can_manage, shell.card),
                 "assets": asset_urls(),
             },
             # The worker keeps its own copy for offline use; the browser's HTTP cache must not.

@@ -2,10 +2,10 @@
 
 The demo's vendor htxdua@chophien.vn holds booth A-01 at the published fair "Hội chợ OCOP Xứ Dừa", fee not
 paid. From "My applications" they open "My booth", choose to pay by card, first try the declined test card
-(refused, the booth still held), then type 4242 4242 4242 4242 into the pay page (Stripe.js here is localstripe's stand-in) and pay. Nothing on the page confirms the
-booth: localstripe sends the signed `payment_intent.succeeded` webhook to the server, which confirms it, and
-the page learns so live. The organizer tochuc@chophien.vn then finds A-01 confirmed on the fair's
-assignment board.
+(refused, the booth still held), then type 4242 4242 4242 4242 into the pay page (Stripe.js here is
+localstripe's stand-in) and pay. Nothing on the page confirms the booth: localstripe sends the signed
+`payment_intent.succeeded` webhook to the server, which confirms it, and the page learns so live. The
+organizer tochuc@chophien.vn then finds A-01 confirmed on the fair's assignment board.
 """
 
 from __future__ import annotations

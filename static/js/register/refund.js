@@ -3,7 +3,8 @@
 // the vendor take back the whole sale or some lines and quantities, asks why, and posts
 // POST /api/v1/sales/{id}/refunds. The refund's UUID is made here once and kept until the server gives a
 // final answer, so a retry after a network error (automatic, or the vendor's) is applied once. Refunds need
-// the network: offline, the panel says so instead.
+// the network: offline, the panel says so instead. Where cards are on, a sale paid by card (its payments in
+// GET /api/v1/sales/{id}) is refunded to the card by default ("method": "stripe").
 
 import { $, el, formatTime } from './ui.js';
 
@@ -49,6 +50,7 @@ export class RefundPanel {
       if (row) { this.step(row, 0, ev.target.value); }
     });
     $('#refund-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.submit(); });
+    $('#refund-method').addEventListener('change', () => this.update());
     addEventListener('offline', () => this.network());
     addEventListener('online', () => {  // back online with the list in view: fetch it now
       if (this.sheet.open && !this.sale) { this.say(''); this.load(); } else { this.network(); }
@@ -64,7 +66,7 @@ export class RefundPanel {
 
   network() {
     $('#recent-offline').hidden = navigator.onLine;
-    $('#refund-submit').disabled = this.busy || !navigator.onLine;
+    $('#refund-submit').disabled = this.busy || !navigator.onLine || Boolean(this.checking);
   }
 
   async open() {
@@ -132,11 +134,37 @@ export class RefundPanel {
           el('span', { class: 'each' }, '/ ' + left)));
     }));
     $('#refund-reason').value = '';
+    const method = $('#refund-method');
+    const card = method.querySelector('option[value="stripe"]');
+    method.value = 'cash';
+    if (card) {
+      card.hidden = card.disabled = true;
+      this.paidByCard(sale, card);
+    }
     this.fieldError('');
     this.say('');
     $('#recent-view').hidden = true;
     $('#refund-form').hidden = false;
     this.update();
+  }
+
+  // Whether the sale was paid by card: then the money goes back to the card, unless the vendor says otherwise.
+  async paidByCard(sale, option) {
+    this.checking = sale.id;
+    this.network();
+    try {
+      const res = await fetch(this.data.urls.sale + sale.id, {
+        credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' },
+      });
+      const body = res.ok ? await res.json() : null;
+      const card = body && (body.payments || []).some((p) => p.method === 'stripe' && /^(succeeded|partly_refunded)$/.test(p.status));
+      if (card && this.sale === sale) {
+        option.hidden = option.disabled = false;
+        $('#refund-method').value = 'stripe';
+      }
+    } catch (err) { /* no network: the panel says so; cash and transfer remain */ }
+    if (this.checking === sale.id) { this.checking = null; }
+    if (this.sale === sale) { this.update(); }
   }
 
   step(row, by, typed) {
@@ -163,7 +191,8 @@ export class RefundPanel {
     }
     const amount = this.amount();
     const submit = $('#refund-submit');
-    submit.textContent = this.t('refund_amount', { amount: this.fmt(amount) });
+    const toCard = $('#refund-method').value === 'stripe';
+    submit.textContent = this.t(toCard ? 'refund_card' : 'refund_amount', { amount: this.fmt(amount) });
     submit.dataset.amount = String(amount);
     this.network();
   }
@@ -245,7 +274,7 @@ export class RefundPanel {
     }));
     this.onRefunded(back);
     this.list();
-    this.say(t('refund_done', { amount: fmt(answer.amount_vnd) }), 'ok');
+    this.say(t(answer.method === 'stripe' ? 'refund_card_done' : 'refund_done', { amount: fmt(answer.amount_vnd) }), 'ok');
     this.load();
   }
 }

@@ -1,6 +1,7 @@
 // The register page: tiles → cart → payment → receipt, and the outbox that gets every sale to the server
 // sooner or later. Reads its data from the page (#register-data, #register-strings); talks to
 // /api/v1/sales and /api/v1/locations/{id}/stock; works offline through the service worker (/pos/sw.js).
+// A card payment (card.js, where Stripe is set up) needs the network: its sale is written by the server.
 
 import { formatter, parseDong } from './money.js';
 import { open, outbox, meta } from './store.js';
@@ -13,7 +14,9 @@ const { t, tn } = translator(JSON.parse($('#register-strings').textContent), dat
 const fmt = formatter(data.locale);
 const catalog = new Catalog(data.products, data.combos);
 const REGISTER = data.register.id;
-const KEY = { stock: 'stock:' + data.location.id, cart: 'cart:' + REGISTER, recent: 'recent:' + REGISTER };
+const KEY = {
+  stock: 'stock:' + data.location.id, cart: 'cart:' + REGISTER, recent: 'recent:' + REGISTER, card: 'card:' + REGISTER,
+};
 const DISCOUNTS = Boolean(data.can_discount);  // vendors and admins; never a cashier (the server checks too)
 
 const state = {
@@ -24,7 +27,10 @@ const state = {
   storage: true,
   pay: null,                                                   // the sale being paid: {id, total, tendered}
   receipt: null,                                               // the sale on the receipt sheet
+  card: null,                                                  // the open card checkout: {checkout, view}
+  cardView: null,                                              // the receipt of the card sale being started
 };
+let cardPanel = null;
 let cart = new Cart(catalog);
 let csrfToken = JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRFToken'] || '';
 
@@ -38,7 +44,8 @@ function unsent() {
 
 function stockView() {
   const out = unsent();
-  const cartTaken = taken(cart.saleLines(), catalog);
+  // A card checkout holds the cart on the server already: the server's stock counts it.
+  const cartTaken = state.card ? new Map() : taken(cart.saleLines(), catalog);
   const left = (pid) => (state.base.get(pid) ?? 0) - (out.get(pid) || 0);
   const free = (pid) => left(pid) - (cartTaken.get(pid) || 0);  // what is left once this cart goes
   return (key) => {
@@ -134,6 +141,7 @@ function render() {
     $('#reg-order-disc').dataset.amount = String(totals.discount);
   }
   $('#reg-pay').disabled = cart.empty;
+  cardButton();
   renderStatus($('#reg-status'), { online: navigator.onLine, pending: state.entries.filter((e) => e.state === 'pending').length }, t, tn);
   const refused = state.entries.filter((e) => e.state === 'attention');
   const bar = $('#reg-attention');
@@ -219,7 +227,15 @@ function openPay() {
   state.pay = { id: saleId(), total: cart.total, tendered: 0 };
   $('#pay-total').textContent = fmt(state.pay.total);
   updatePay();
+  if (data.card) { $('#pay-card-error').hidden = true; cardButton(); }
   paySheet.showModal();
+}
+
+// "Card": online only, and only once card.js is loaded; it pays the whole total.
+function cardButton() {
+  if (!data.card) { return; }
+  $('#pay-card').disabled = !cardPanel || !navigator.onLine || !state.pay || state.pay.total <= 0;
+  $('#pay-card-offline').hidden = navigator.onLine;
 }
 
 function updatePay(fromInput = false) {
@@ -273,13 +289,31 @@ async function showQr(amount, cashPart) {
   }
 }
 
-async function complete(payments, view) {
+// The cart as the body of a sale (POST /api/v1/sales, or a card checkout), payments aside.
+function saleBody(id) {
+  const body = { id, location_id: data.location.id, register_id: REGISTER, locale: data.locale, lines: cart.saleLines() };
+  const { discount } = cart.totals;
+  if (discount) { body.discount_vnd = discount; }
+  return body;
+}
+
+// What the receipt shows: the lines, the totals and how it was paid.
+function saleView(total, paid) {
+  const totals = cart.totals;
+  return {
+    lines: cart.lines.map(({ name, price, quantity, discount, total: sum }) => ({ name, price, quantity, discount, total: sum })),
+    subtotal: totals.subtotal,
+    discount: totals.discount,
+    total,
+    ...paid,
+  };
+}
+
+async function complete(payments, paid) {
   const p = state.pay;
   if (!p || p.done) { return; }  // a double tap must not ring the sale up twice
   p.done = true;
   const now = new Date().toISOString();
-  const lines = cart.lines;
-  const totals = cart.totals;
   const entry = {
     id: p.id,
     registerId: REGISTER,
@@ -289,25 +323,9 @@ async function complete(payments, view) {
     attempts: 0,
     nextAt: 0,
     error: null,
-    body: {
-      id: p.id,
-      location_id: data.location.id,
-      register_id: REGISTER,
-      offline: !navigator.onLine,
-      created_at: now,
-      locale: data.locale,
-      lines: cart.saleLines(),
-      payments,
-    },
-    view: {
-      lines: lines.map(({ name, price, quantity, discount, total }) => ({ name, price, quantity, discount, total })),
-      subtotal: totals.subtotal,
-      discount: totals.discount,
-      total: p.total,
-      ...view,
-    },
+    body: { ...saleBody(p.id), offline: !navigator.onLine, created_at: now, payments },
+    view: saleView(p.total, paid),
   };
-  if (totals.discount) { entry.body.discount_vnd = totals.discount; }
   try {
     await sync.add(entry);
   } catch (err) {
@@ -315,17 +333,80 @@ async function complete(payments, view) {
     window.alert(t('save_failed'));
     return;
   }
+  sold(entry);
+}
+
+// The sale is the phone's (in the outbox) or the server's (paid by card): the cart is done with.
+function sold(entry) {
   const when = Date.now();
-  for (const line of lines) { state.recent[line.key] = when; }
+  for (const line of cart.lines) { state.recent[line.key] = when; }
   if (state.storage) { meta.set(KEY.recent, state.recent).catch(() => {}); }
   cart.clear();
   saveCart();
   state.pay = null;
   if (qrSheet.open) { qrSheet.close(); }
-  paySheet.close();
+  if (paySheet.open) { paySheet.close(); }
   $('#reg-q').value = '';
   render();
   showReceipt(entry);
+}
+
+// ---- card payments (card.js): the server holds the cart while the shopper pays on their phone ----
+
+function payByCard() {
+  const p = state.pay;
+  if (!p || !cardPanel || !navigator.onLine || p.total <= 0) { return; }
+  state.cardView = saleView(p.total, { cash: 0, change: 0, vietqr: 0, card: p.total });
+  cardPanel.start(saleBody(p.id));
+}
+
+function saveCard() {
+  if (state.storage) { meta.set(KEY.card, state.card).catch(() => {}); }
+}
+
+async function startCards(saved) {
+  try {
+    const { CardPanel } = await import('./card.js');
+    cardPanel = new CardPanel({
+      data, t, fmt, csrf: () => csrfToken, renewCsrf,
+      onAuth: (on) => { $('#reg-auth').hidden = !on; },
+      onStock: refreshStock,
+      onOpen: (checkout) => {
+        const view = (state.card && state.card.checkout.id === checkout.id && state.card.view) || state.cardView;
+        state.card = { checkout, view };
+        saveCard();
+        render();
+        refreshLater();  // the hold has changed the server's stock
+      },
+      onPaid: (checkout, sale) => {
+        const view = state.card ? state.card.view : state.cardView;
+        state.card = null;
+        saveCard();
+        const createdAt = (sale && sale.created_at) || new Date().toISOString();
+        sold({ id: checkout.id, createdAt, view });
+        showSent(sale || { receipt_no: checkout.receipt_no });
+        refreshLater();
+      },
+      onClosed: (message) => {
+        state.card = null;
+        saveCard();
+        if (state.pay) {  // the same sale id would find the cancelled checkout again
+          state.pay.id = saleId();
+          $('#pay-card-error').textContent = message;
+          $('#pay-card-error').hidden = !message;
+        }
+        render();
+        refreshLater();  // the hold is back
+      },
+    });
+    render();
+    if (saved && saved.checkout && saved.view) {  // open when the page was reloaded
+      state.card = saved;
+      cardPanel.resume(saved.checkout);
+    }
+  } catch (err) {
+    console.warn('card payments did not load:', err);
+  }
 }
 
 // ---- the receipt ----
@@ -526,6 +607,7 @@ function wire() {
     const p = state.pay;
     if (p && p.tendered > 0 && p.tendered < p.total) { showQr(p.total - p.tendered, p.tendered); }
   });
+  if (data.card) { $('#pay-card').addEventListener('click', payByCard); }
   $('#qr-done').addEventListener('click', () => {
     const p = state.pay;
     if (!p || !p.qr) { return; }
@@ -595,6 +677,8 @@ async function keepOffline() {
 
 // ---- start ----
 
+let openCard = null;  // the card checkout this register had open (saved on the phone)
+
 async function start() {
   try {
     await open();
@@ -603,9 +687,10 @@ async function start() {
     $('#reg-storage').hidden = false;
   }
   if (state.storage) {
-    const [saved, savedCart, recent] = await Promise.all([
-      meta.get(KEY.stock), meta.get(KEY.cart), meta.get(KEY.recent),
-    ]).catch(() => [null, null, null]);
+    const [saved, savedCart, recent, savedCard] = await Promise.all([
+      meta.get(KEY.stock), meta.get(KEY.cart), meta.get(KEY.recent), meta.get(KEY.card),
+    ]).catch(() => [null, null, null, null]);
+    openCard = savedCard;
     if (saved && saved.basis > state.basis) {  // the page came from the worker's cache: the phone knows better
       state.base = new Map(saved.stock);
       state.basis = saved.basis;
@@ -626,6 +711,7 @@ async function start() {
   setInterval(refreshStock, 60000);
   keepOffline();
   if (data.can_refund) { startRefunds(); }
+  if (data.card) { startCards(openCard); }
 }
 
 start();

@@ -131,8 +131,9 @@ export function renderReceipt(entry, fmt) {
     el('td', {}, fmt(l.total)))));
   $('#rc-total').textContent = fmt(v.total);
   const rows = [['#rc-subtotal', v.discount ? v.subtotal : 0], ['#rc-discount', v.discount || 0],
-    ['#rc-cash', v.cash], ['#rc-change', v.cash ? v.change : 0], ['#rc-vietqr', v.vietqr]];
+    ['#rc-cash', v.cash], ['#rc-change', v.cash ? v.change : 0], ['#rc-vietqr', v.vietqr], ['#rc-card', v.card]];
   for (const [id, amount] of rows) {
+    if (!$(id + '-row')) { continue; }  // no card row where cards are off
     $(id + '-row').hidden = !amount;
     $(id).textContent = amount ? (id === '#rc-discount' ? '−' : '') + fmt(amount) : '';
   }
