@@ -73,6 +73,7 @@ from app.payments.card_controllers import (
     StripeWebhookController,
 )
 from app.payments.controllers import BankAccountController
+from app.payments.reconciliation_controller import ReconciliationController
 from app.pos.controllers import PosApiController, PosController, ReceiptController
 from app.pos.register_controller import RegisterPageController
 from app.settings import BASE_DIR, Settings, get_settings
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PayController,
             StripeWebhookController,
             BoothCardController,
+            ReconciliationController,
             PosController,
             ReceiptController,
             RegisterPageController,
