@@ -26,7 +26,7 @@ from app.catalog.models import Producer
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.fairs.models import Assignment, AssignmentStatus, Booth, Fair
 from app.i18n import gettext as _
-from app.i18n import money
+from app.i18n import localized, money
 from app.inventory.models import Location
 from app.payments import history
 from app.payments.models import Payment, PaymentMethod, PaymentStatus, StripeEvent
@@ -167,8 +167,8 @@ class CardPayments:
         return Payable(
             payment=payment,
             kind="booth",
-            title=_("Booth %(code)s at %(fair)s", code=code, fair=fair.name_vi if fair else ""),
-            payee=fair.name_vi if fair else "",
+            title=_("Booth %(code)s at %(fair)s", code=code, fair=localized(fair, "name") if fair else ""),
+            payee=localized(fair, "name") if fair else "",
             items=[
                 Item(
                     _(
@@ -211,7 +211,7 @@ class CardPayments:
             message = _("The card was not set up.")
             raise ValidationFailed(message, fields={"setup_intent": message})
         try:
-            method = await asyncio.to_thread(gateway.setup_payment_method, setup_intent_id)
+            method = await asyncio.to_thread(gateway.setup_payment_method, setup_intent_id, str(payment.id))
         except CardDeclined as exc:
             raise ValidationFailed(
                 _("The card was not set up."), fields={"setup_intent": exc.message}
@@ -370,6 +370,18 @@ class CardPayments:
             )
             return payment, "amount mismatch"
         if payment.status not in OPEN_STATUSES:
+            if payment.provider_reference != str(intent.get("id", "")):
+                # Another intent of this payment took money too: the shopper was charged twice.
+                history.note(
+                    self.session,
+                    payment,
+                    _(
+                        "A second card charge succeeded for this payment (%(intent)s): refund it.",
+                        intent=str(intent.get("id", "")),
+                    ),
+                    source=event.id,
+                )
+                return payment, "charged twice"
             return payment, "already succeeded"
         payment.status = history.refund_status(payment.amount_vnd, payment.refunded_vnd)
         payment.provider_reference = str(intent.get("id", ""))[:100]
@@ -402,7 +414,10 @@ class CardPayments:
         payment = await self._payment_for(intent)
         if payment is None:
             return None, "no such payment"
-        if payment.status != PaymentStatus.PENDING or payment.provider_reference != str(intent.get("id", "")):
+        current = payment.provider_reference == str(intent.get("id", ""))
+        if current and payment.status == PaymentStatus.FAILED:
+            return payment, "failure already recorded"  # the decline was seen when the card was charged
+        if payment.status != PaymentStatus.PENDING or not current:
             # Succeeded is final, and an earlier intent's failure says nothing about the current one.
             history.note(self.session, payment, _("An earlier card attempt failed."), source=event.id)
             return payment, "stale failure"

@@ -100,15 +100,23 @@ class StripeGateway:
             raise GatewayError(str(exc)) from exc
         return str(intent.id), str(intent.client_secret)
 
-    def setup_payment_method(self, setup_intent_id: str) -> str:
-        """The card a succeeded SetupIntent collected (asked of Stripe: the browser's word is not taken)."""
+    def setup_payment_method(self, setup_intent_id: str, payment_id: str | None = None) -> str:
+        """The card a succeeded SetupIntent collected (asked of Stripe: the browser's word is not taken).
+        With `payment_id`, the SetupIntent must have been made for that payment (`create_setup_intent`'s
+        metadata): a card set up on another pay page is not charged here. CardDeclined for a SetupIntent
+        that Stripe does not know, that has no card, or that is another payment's."""
         try:
             intent = self._client.v1.setup_intents.retrieve(setup_intent_id)
+        except stripe.InvalidRequestError as exc:  # no such SetupIntent: the page sent a wrong id
+            raise CardDeclined("The card was not set up.") from exc
         except stripe.StripeError as exc:
             raise GatewayError(str(exc)) from exc
         method = intent.payment_method
         if intent.status != "succeeded" or not method:
             raise CardDeclined("The card was not set up.")
+        made_for = (intent.to_dict().get("metadata") or {}).get("payment_id")
+        if payment_id is not None and str(made_for) != payment_id:
+            raise CardDeclined("The card was set up for another payment.")
         return str(method if isinstance(method, str) else method.id)
 
     def charge(self, payment_method: str, amount_vnd: int, metadata: dict[str, str], key: str) -> Intent:
@@ -171,11 +179,15 @@ class StripeGateway:
         return str(refund.id)
 
     def parse_event(self, payload: bytes, signature: str | None) -> Event:
-        """Check the signature on the raw body with the endpoint secret, then read the event."""
+        """Check the signature on the raw body with the endpoint secret, then read the event. A signature
+        older than Stripe's tolerance (5 minutes, as `stripe.Webhook.construct_event` checks) is refused:
+        Stripe signs every delivery afresh, so only a replayed body carries an old one."""
         if not signature or not self.webhook_secret:
             raise BadSignature("no signature")
         try:
-            stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, self.webhook_secret)
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, self.webhook_secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
             raise BadSignature(str(exc)) from exc
 

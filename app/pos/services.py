@@ -182,14 +182,17 @@ class RegisterService:
             raise ValidationFailed(_("No register is open at this place."))
         return register
 
-    async def for_sale(self, location: Location, register_id: int | None) -> Register:
+    async def for_sale(
+        self, location: Location, register_id: int | None, *, closed_ok: bool = False
+    ) -> Register:
+        """The register a sale is rung up at. `closed_ok`: a paid card checkout's, even if closed since."""
         if register_id is None:
             return await self.default_for(location)
         register = await self.session.get(Register, register_id)
         if register is None or register.location_id != location.id:
             message = _("This register is not at this place.")
             raise ValidationFailed(message, fields={"register_id": message})
-        if not register.is_active:
+        if not register.is_active and not closed_ok:
             message = _("This register is closed.")
             raise ValidationFailed(message, fields={"register_id": message})
         return register
@@ -200,12 +203,13 @@ class RegisterService:
         stmt = select(Shift).where(Shift.register_id.in_(register_ids), Shift.status == ShiftStatus.OPEN)
         return {s.register_id: s for s in (await self.session.scalars(stmt)).all()}
 
-    async def take_receipt_no(self, register: Register) -> int:
+    async def take_receipt_no(self, register: Register, *, closed_ok: bool = False) -> int:
         """The register's next receipt number, in the caller's transaction: gap-free, because a sale that
-        fails rolls the number back with it, and the row stays locked until the sale commits."""
+        fails rolls the number back with it, and the row stays locked until the sale commits. `closed_ok`:
+        a paid card checkout's sale takes its number even if the register closed since."""
         stmt = (
             update(Register)
-            .where(Register.id == register.id, Register.is_active.is_(True))
+            .where(Register.id == register.id, Register.is_active.is_(True) | closed_ok)
             .values(next_receipt_no=Register.next_receipt_no + 1)
             .returning(Register.next_receipt_no)
             .execution_options(synchronize_session=False)
@@ -507,12 +511,17 @@ class SaleService:
 
         `paid_by`: a card payment that Stripe said succeeded (app/pos/card.py completes a card checkout
         with it). It pays the whole sale at the prices the checkout showed, and the goods are gone with the
-        shopper, so a stock shortfall is recorded rather than refused."""
+        shopper, so a stock shortfall is recorded rather than refused — and so is a place or register closed
+        since the checkout opened (refusing would leave the money taken, no sale and the stock held)."""
         existing = await self.by_uuid(payload.id)
         if existing is not None:
             return await self._stored(actor, existing)
 
-        location = await LocationAccess(self.session).for_selling(actor, payload.location_id)
+        places = LocationAccess(self.session)
+        if paid_by is None:
+            location = await places.for_selling(actor, payload.location_id)
+        else:
+            location = await places.get(payload.location_id)
         if any(line.discount_vnd for line in payload.lines) or payload.discount_vnd:
             if not (await rights_at(self.session, actor, location)).manage:
                 raise PermissionDenied(_("Only the vendor can give a discount; a cashier cannot."))
@@ -536,14 +545,14 @@ class SaleService:
         if paid_by is not None and paid_by.amount_vnd != totals.total_vnd:
             raise Conflict(_("The card payment does not match the sale's total."))
         registers = RegisterService(self.session)
-        register = await registers.for_sale(location, payload.register_id)
+        register = await registers.for_sale(location, payload.register_id, closed_ok=paid_by is not None)
 
         now = _now()
         client_at = rules.client_time(payload.created_at, now)
         reference = rules.payment_reference(payload.id)
         try:
             async with self.session.begin_nested():
-                receipt_no = await registers.take_receipt_no(register)
+                receipt_no = await registers.take_receipt_no(register, closed_ok=paid_by is not None)
                 shift, late = await self._shift_for(register, payload.offline, client_at)
                 sale = Sale(
                     uuid=payload.id,

@@ -76,4 +76,3 @@ def test_vendor_pays_booth_fee_by_card_and_organizer_sees_it_confirmed(page: Any
     # Back on the vendor's side, the booth is no longer waiting for its fee.
     page.goto(f"/fairs/{fair_id}/my-booth")
     expect(page.locator("section.assign-fee", has_text=BOOTH)).to_have_count(0)
-
