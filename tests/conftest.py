@@ -41,6 +41,20 @@ from app.cli import migrate_database  # noqa: E402
 from app.db import metadata  # noqa: E402
 from app.settings import get_settings  # noqa: E402
 
+
+def _cheap_password_hashing() -> None:
+    """Argon2 at the app's cost takes about 0.3 s a hash on this machine, and the suite makes and logs in
+    thousands of users: hash with argon2's smallest parameters instead. The hashing is argon2's own either
+    way; what the tests check is who may log in, not the cost."""
+    from argon2 import PasswordHasher
+
+    import app.accounts.services as accounts
+
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # type: ignore[attr-defined]
+
+
+_cheap_password_hashing()
+
 # Reference data loaded by migrations: kept between tests.
 KEEP_TABLES = {"alembic_version", "ocop_group"}
 

@@ -108,7 +108,7 @@ async def test_another_producers_vendor_and_wrong_ids_are_refused(
     organizer = await pay_by_card(stripe_client, scene.fair_id, assignment_id)
 
     assert (stranger.status_code, organizer.status_code) == (403, 403), stranger.text
-    assert "You may not pay for this booth." in stranger.text
+    assert "Bạn không được thanh toán cho gian hàng này." in stranger.text  # a Vietnamese page
     assert (wrong_fair.status_code, unknown.status_code) == (404, 404)
     assert await count(db, Payment) == 0
     assert (await assignment_of(db, assignment_id)).status == AssignmentStatus.HELD

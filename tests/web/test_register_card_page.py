@@ -227,7 +227,7 @@ async def test_a_cash_sale_is_not_refunded_to_a_card(
     refused = await stripe_client.post(
         f"/api/v1/sales/{sale_id}/refunds",
         json={"id": str(uuid.uuid4()), "reason": "Khách đổi ý", "method": "stripe"},
-        headers=headers,
+        headers={**headers, "Accept-Language": "en"},
     )
     assert refused.status_code == 422, refused.text
     assert refused.json()["fields"]["method"] == (
