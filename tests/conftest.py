@@ -119,8 +119,14 @@ async def empty_database(engine: object) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
     async with engine.begin() as conn:  # type: ignore[attr-defined]
         if TEST_DB == "postgres":
-            names = ", ".join(f'"{t}"' for t in tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # DELETE rather than TRUNCATE: TRUNCATE gives every table and index new files, which made this
+            # clean-up a large part of the PostgreSQL suite's time. Ids restart at 1 as after TRUNCATE.
+            with_ids = [t.name for t in metadata.sorted_tables if t.name in tables and "id" in t.c]
+            sequences = ", ".join(f"pg_get_serial_sequence('\"{t}\"', 'id')" for t in with_ids)
+            script = "; ".join(f'DELETE FROM "{t}"' for t in tables)
+            script += f"; SELECT setval(s, 1, false) FROM unnest(ARRAY[{sequences}]) AS s WHERE s IS NOT NULL"
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute(script)
         else:
             for table in tables:
                 await conn.execute(text(f'DELETE FROM "{table}"'))
