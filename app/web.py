@@ -15,6 +15,8 @@ from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request
 from litestar.response import Redirect, Response, Template
 
+from app.settings import Settings, get_settings
+
 VARY = {"Vary": "HX-Request"}
 
 
@@ -84,3 +86,9 @@ def query_flag(raw: str | None) -> bool:
 def query_string(params: Mapping[str, Any]) -> str:
     """The current filters as a query string (without the page), for pagination links."""
     return urlencode({key: value for key, value in params.items() if value not in (None, "", False)})
+
+
+def app_settings(request: Request[Any, Any, Any]) -> Settings:
+    """The settings the app was made with (tests make apps with their own), else the environment's."""
+    found = request.app.state.get("settings")
+    return found if isinstance(found, Settings) else get_settings()

@@ -40,7 +40,7 @@ from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.payments.stripe_gateway import gateway
 from app.settings import get_settings
-from app.web import page, query_int, redirect
+from app.web import app_settings, page, query_int, redirect
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -402,7 +402,7 @@ class MyBoothController(Controller):
                 "chosen": view.plan.booth(booth) if booth is not None else None,
                 "chosen_ok": booth in selectable_ids,
                 "error": error,
-                "cards_on": gateway(request.app.state.settings) is not None,
+                "cards_on": gateway(app_settings(request)) is not None,
             },
             status=status,
             blocks=blocks,

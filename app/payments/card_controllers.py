@@ -32,18 +32,11 @@ from app.payments.stripe_gateway import BadSignature, StripeGateway, gateway
 from app.pos.card import CardCheckoutService, CheckoutView
 from app.pos.controllers import ERRORS, bad_body
 from app.pos.schemas import ErrorOut, SaleIn
-from app.settings import Settings
-from app.web import page, redirect
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings = request.app.state.settings
-    assert isinstance(settings, Settings)
-    return settings
+from app.web import app_settings, page, redirect
 
 
 def _gateway(request: Request[Any, Any, Any]) -> StripeGateway | None:
-    return gateway(_settings(request))
+    return gateway(app_settings(request))
 
 
 def _user(request: Request[Any, Any, Any]) -> CurrentUser:
@@ -53,7 +46,7 @@ def _user(request: Request[Any, Any, Any]) -> CurrentUser:
 
 
 def pay_url(request: Request[Any, Any, Any], token: str) -> str:
-    return f"{_settings(request).public_url}/pay/{token}"
+    return f"{app_settings(request).public_url}/pay/{token}"
 
 
 def pay_page_csp(js_url: str) -> str:
@@ -193,7 +186,7 @@ class CardCheckoutApiController(Controller):
     exception_handlers = {ValidationException: bad_body}
 
     def _service(self, request: Request[Any, Any, Any], tx: AsyncSession) -> CardCheckoutService:
-        return CardCheckoutService(tx, _gateway(request), _settings(request).card_checkout_minutes)
+        return CardCheckoutService(tx, _gateway(request), app_settings(request).card_checkout_minutes)
 
     @post(
         "/",

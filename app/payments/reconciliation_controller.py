@@ -28,8 +28,7 @@ from app.payments.reconciliation import (
     status_label,
 )
 from app.payments.stripe_gateway import gateway
-from app.settings import Settings
-from app.web import page, page_number, query_flag, query_string
+from app.web import app_settings, page, page_number, query_flag, query_string
 
 PageParam = Parameter(query="page", required=False)
 FromParam = Parameter(query="from", required=False)
@@ -39,12 +38,6 @@ ToParam = Parameter(query="to", required=False)
 def _user(request: Request[Any, Any, Any]) -> CurrentUser | None:
     user = request.user
     return user if isinstance(user, CurrentUser) else None
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings = request.app.state.settings
-    assert isinstance(settings, Settings)
-    return settings
 
 
 def query_day(raw: str | None) -> dt.date | None:
@@ -120,7 +113,7 @@ class ReconciliationController(Controller):
                 "params": query_string(params),
                 "statuses": STATUSES,
                 "kinds": KINDS,
-                "cards_on": gateway(_settings(request)) is not None,
+                "cards_on": gateway(app_settings(request)) is not None,
                 **_labels(),
             },
             blocks=["reconciliation_results"],
@@ -165,7 +158,7 @@ class ReconciliationController(Controller):
                 "row": view.row,
                 "payment": view.row.payment,
                 "check": check,
-                "cards_on": gateway(_settings(request)) is not None,
+                "cards_on": gateway(app_settings(request)) is not None,
                 **_labels(),
             },
             blocks=["stripe_check"],
@@ -181,5 +174,7 @@ class ReconciliationController(Controller):
         self, request: Request[Any, Any, Any], tx: AsyncSession, payment_id: int
     ) -> Template:
         """Ask Stripe about the payment's PaymentIntent and show its answer next to ours. Writes nothing."""
-        check = await ReconciliationService(tx).check(_user(request), payment_id, gateway(_settings(request)))
+        check = await ReconciliationService(tx).check(
+            _user(request), payment_id, gateway(app_settings(request))
+        )
         return await self._payment_page(request, tx, payment_id, check)

@@ -68,8 +68,7 @@ from app.pos.services import (
     SaleView,
     ShiftService,
 )
-from app.settings import Settings, get_settings
-from app.web import page, query_int, query_string, redirect
+from app.web import app_settings, page, query_int, query_string, redirect
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 PageParam = Parameter(query="page", required=False)
@@ -77,17 +76,12 @@ PageParam = Parameter(query="page", required=False)
 # --- shaping (no queries, no sums) ---
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    found = request.app.state.get("settings")
-    return found if isinstance(found, Settings) else get_settings()
-
-
 def receipt_path(sale_uuid: uuid.UUID) -> str:
     return f"/receipts/{sale_uuid}"
 
 
 def receipt_url(request: Request[Any, Any, Any], sale_uuid: uuid.UUID) -> str:
-    return qr.public_url(_settings(request).public_url, receipt_path(sale_uuid))
+    return qr.public_url(app_settings(request).public_url, receipt_path(sale_uuid))
 
 
 def sale_out(request: Request[Any, Any, Any], view: SaleView) -> SaleOut:
@@ -339,7 +333,7 @@ class PosApiController(Controller):
     async def create_refund(
         self, request: Request[Any, Any, Any], tx: AsyncSession, sale_id: uuid.UUID, data: RefundIn
     ) -> Response[RefundOut]:
-        view = await RefundService(tx, gateway(_settings(request))).refund(_user(request), sale_id, data)
+        view = await RefundService(tx, gateway(app_settings(request))).refund(_user(request), sale_id, data)
         return Response(refund_out(view), status_code=HTTP_201_CREATED if view.created else HTTP_200_OK)
 
     @get(
@@ -671,7 +665,7 @@ class PosController(Controller):
                 "form": form or RefundForm(),
                 "receipt": receipt_path(view.sale.uuid),
                 "reference": rules.payment_reference(view.sale.uuid),
-                "paid_by_card": gateway(_settings(request)) is not None
+                "paid_by_card": gateway(app_settings(request)) is not None
                 and any(p.method.value == "stripe" for p in view.payments),
             },
             status=status,
@@ -692,7 +686,7 @@ class PosController(Controller):
     ) -> Any:
         try:
             async with tx.begin_nested():
-                view = await RefundService(tx, gateway(_settings(request))).refund(
+                view = await RefundService(tx, gateway(app_settings(request))).refund(
                     _user(request), sale_id, refund_body(data)
                 )
         except ValidationFailed as error:
@@ -770,7 +764,7 @@ class ReceiptController(Controller):
                 "url": url,
                 "qr_svg": qr.svg_inline(url),
                 "reference": rules.payment_reference(view.sale.uuid),
-                "paid_by_card": gateway(_settings(request)) is not None
+                "paid_by_card": gateway(app_settings(request)) is not None
                 and any(p.method.value == "stripe" for p in view.payments),
             },
             headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
