@@ -41,7 +41,7 @@ from app.catalog.controllers import (
     PublicCatalogController,
 )
 from app.catalog.import_controller import ImportController
-from app.db import make_sqlalchemy_config, make_sqlalchemy_plugin, provide_transaction
+from app.db import make_reader_sessions, make_sqlalchemy_config, make_sqlalchemy_plugin, provide_transaction
 from app.errors import exception_handlers
 from app.fairs.application_controller import (
     ApplicationApiController,
@@ -242,7 +242,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SecurityHeadersMiddleware,
             session_config.middleware,
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_cookie=session_config.key),
-            DefineMiddleware(AuthMiddleware, session_maker=alchemy_config.create_session_maker()),
+            DefineMiddleware(AuthMiddleware, session_maker=make_reader_sessions(alchemy_config)),
             LocaleMiddleware,
         ],
         template_config=template_config,

@@ -9,10 +9,12 @@ publishes nothing, so nobody sees stock that was never sold.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
+import asyncpg
 from litestar import Controller, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
@@ -53,10 +55,49 @@ def product_channel(product_id: int) -> str:
     return f"stock.product.{product_id}"
 
 
+class PgNotifyBackend(AsyncPgChannelsBackend):
+    """PostgreSQL LISTEN/NOTIFY, publishing over one connection kept open.
+
+    Litestar's asyncpg backend opens a new connection for every publish; at two publishes a sale that
+    was a PostgreSQL backend started and stopped per publish (the sales benchmark lost a third of its
+    rate). This one keeps a publishing connection (reopened once if it was lost) and sends a message to
+    all its channels in one statement; listening is Litestar's."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn=dsn)
+        self._dsn = dsn
+        self._publisher: asyncpg.Connection | None = None
+        self._publish_lock = asyncio.Lock()
+
+    async def on_shutdown(self) -> None:
+        async with self._publish_lock:
+            if self._publisher is not None:
+                await self._publisher.close()
+                self._publisher = None
+        await super().on_shutdown()
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        names = list(channels)
+        async with self._publish_lock:
+            for attempt in range(2):
+                try:
+                    if self._publisher is None or self._publisher.is_closed():
+                        self._publisher = await asyncpg.connect(self._dsn)
+                    await self._publisher.execute(_NOTIFY, names, data.decode("utf-8"))
+                    return
+                except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+                    self._publisher = None
+                    if attempt:
+                        raise
+
+
+_NOTIFY = "SELECT pg_notify(channel, $2) FROM unnest($1::text[]) AS channel"
+
+
 def make_channels_plugin(settings: Settings) -> ChannelsPlugin:
     if settings.channels_backend == "postgres":
         dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
-        backend: Any = AsyncPgChannelsBackend(dsn=dsn)
+        backend: Any = PgNotifyBackend(dsn)
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=100)

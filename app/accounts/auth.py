@@ -48,8 +48,8 @@ class AuthMiddleware:
             if scheme.lower() != "bearer" or not token:
                 return None, None
             async with self.session_maker() as session, session.begin():
-                user = await TokenService(session).user_for(token.strip())
-                return (current_user_from(user), "token") if user else (None, None)
+                current = await TokenService(session).current_user_for(token.strip())
+                return (current, "token") if current else (None, None)
         raw_session = scope.get("session")
         session_data: dict[str, Any] = raw_session if isinstance(raw_session, dict) else {}
         user_id = session_data.get(SESSION_USER_KEY)

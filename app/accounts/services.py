@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.accounts.models import ApiToken, LoginAttempt, Membership, Organization, Role, User
@@ -23,6 +22,7 @@ from app.accounts.rules import (
     normalize_email,
     password_problem,
 )
+from app.db import table
 from app.errors import Conflict, NotFound, PermissionDenied, TooManyRequests, ValidationFailed
 from app.i18n import LOCALES
 from app.i18n import gettext as _
@@ -53,6 +53,34 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_tokens, _users, _memberships = table(ApiToken), table(User), table(Membership)
+# Built once: a Core statement made at import compiles once and skips the ORM on every API call.
+_TOKEN_USER = (
+    select(
+        _tokens.c.id.label("token_id"),
+        _tokens.c.last_used_at,
+        _users.c.id.label("user_id"),
+        _users.c.email,
+        _users.c.name,
+        _users.c.locale,
+        _users.c.session_version,
+        _memberships.c.role,
+        _memberships.c.organization_id,
+        _memberships.c.producer_id,
+    )
+    .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id))
+    .outerjoin(_memberships, _memberships.c.user_id == _users.c.id)
+    .where(
+        _tokens.c.token_hash == bindparam("token_hash"),
+        _tokens.c.revoked_at.is_(None),
+        _users.c.is_active.is_(True),
+    )
+)
+_TOKEN_USED = (
+    update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+)
+
+
 def password_error_message(problem: str) -> str:
     return {
         "too_short": _("The password must have at least 8 characters."),
@@ -62,25 +90,43 @@ def password_error_message(problem: str) -> str:
 
 
 def current_user_from(user: User) -> CurrentUser:
-    roles: dict[Role, list[Membership]] = {}
-    for m in user.memberships:
-        roles.setdefault(m.role, []).append(m)
+    return make_current_user(
+        user.id,
+        user.email,
+        user.name,
+        user.locale,
+        user.session_version,
+        [(m.role, m.organization_id, m.producer_id) for m in user.memberships],
+    )
 
-    def ids(role: Role, attr: str) -> frozenset[int]:
-        return frozenset(getattr(m, attr) for m in roles.get(role, []) if getattr(m, attr) is not None)
+
+def make_current_user(
+    user_id: int,
+    email: str,
+    name: str,
+    locale: str | None,
+    session_version: int,
+    memberships: Iterable[tuple[Role, int | None, int | None]],
+) -> CurrentUser:
+    """A user and their roles: `memberships` as (role, organization id, producer id)."""
+    held = list(memberships)
+
+    def ids(role: Role, *, of_organization: bool) -> frozenset[int]:
+        found = (org if of_organization else producer for r, org, producer in held if r == role)
+        return frozenset(i for i in found if i is not None)
 
     return CurrentUser(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        locale=user.locale,
-        is_admin=Role.ADMIN in roles,
-        organizer_of=ids(Role.ORGANIZER, "organization_id"),
-        vendor_of_producers=ids(Role.VENDOR, "producer_id"),
-        cashier_of_producers=ids(Role.CASHIER, "producer_id"),
-        vendor_of_orgs=ids(Role.VENDOR, "organization_id"),
-        cashier_of_orgs=ids(Role.CASHIER, "organization_id"),
-        session_version=user.session_version,
+        id=user_id,
+        email=email,
+        name=name,
+        locale=locale,
+        is_admin=any(role == Role.ADMIN for role, _org, _producer in held),
+        organizer_of=ids(Role.ORGANIZER, of_organization=True),
+        vendor_of_producers=ids(Role.VENDOR, of_organization=False),
+        cashier_of_producers=ids(Role.CASHIER, of_organization=False),
+        vendor_of_orgs=ids(Role.VENDOR, of_organization=True),
+        cashier_of_orgs=ids(Role.CASHIER, of_organization=True),
+        session_version=session_version,
     )
 
 
@@ -347,29 +393,27 @@ class TokenService:
             token.revoked_at = _now()
             await audit.record(self.session, user, "accounts.token.revoked", "api_token", token.id)
 
-    async def user_for(self, plain: str) -> User | None:
-        """The active user a live token belongs to. One query (token, user and roles joined), since it runs
-        on every API call; `last_used_at` is written at most every five minutes for the same reason."""
+    async def current_user_for(self, plain: str) -> CurrentUser | None:
+        """Who a live token belongs to (an active user), with their roles. It runs on every API call, so it
+        is one prepared Core query (no ORM objects), and `last_used_at` is written at most every five
+        minutes."""
         if not plain.startswith(TOKEN_PREFIX):
             return None
-        stmt = (
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(
-                ApiToken.token_hash == hash_token(plain),
-                ApiToken.revoked_at.is_(None),
-                User.is_active.is_(True),
-            )
-            .options(joinedload(User.memberships))
-        )
-        row = (await self.session.execute(stmt)).unique().one_or_none()
-        if row is None:
+        rows = (await self.session.execute(_TOKEN_USER, {"token_hash": hash_token(plain)})).all()
+        if not rows:
             return None
-        token, user = row
+        first = rows[0]
         now = _now()
-        last = token.last_used_at
+        last = first.last_used_at
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=dt.UTC)
         if last is None or now - last > dt.timedelta(minutes=5):
-            token.last_used_at = now
-        return user
+            await self.session.execute(_TOKEN_USED, {"token_id": first.token_id, "now": now})
+        return make_current_user(
+            first.user_id,
+            first.email,
+            first.name,
+            first.locale,
+            first.session_version,
+            [(row.role, row.organization_id, row.producer_id) for row in rows if row.role is not None],
+        )

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from app.accounts.rules import CurrentUser, can_manage_producer
 from app.catalog import admin_units
 from app.catalog import rules as catalog_rules
 from app.catalog.models import Producer, Product
+from app.db import table
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
 from app.i18n import number as format_number
@@ -71,6 +72,29 @@ class InsufficientStock(Conflict):
         )
 
 
+_levels, _movements = table(StockLevel), table(StockMovement)
+_at = (_levels.c.product_id == bindparam("at_product")) & (_levels.c.location_id == bindparam("at_location"))
+# Built once (Core, bound by name): stock changes run on every sale, so they compile once and skip the ORM.
+_TAKE_IF_ENOUGH = (
+    update(_levels)
+    .where(_at, _levels.c.on_hand >= bindparam("by"))
+    .values(on_hand=_levels.c.on_hand - bindparam("by"))
+    .returning(_levels.c.on_hand)
+)
+_ADD = (
+    update(_levels)
+    .where(_at)
+    .values(on_hand=_levels.c.on_hand + bindparam("by"))
+    .returning(_levels.c.on_hand)
+)
+# A no-op update locks the row, so the level read cannot change under the caller.
+_LOCK = update(_levels).where(_at).values(on_hand=_levels.c.on_hand).returning(_levels.c.on_hand)
+_SET = update(_levels).where(_at).values(on_hand=bindparam("to")).returning(_levels.c.on_hand)
+_RECORD = insert(_movements)
+_producers = table(Producer)
+_PRODUCER_ORG = select(_producers.c.organization_id).where(_producers.c.id == bindparam("producer"))
+
+
 class StockService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -92,7 +116,7 @@ class StockService:
         )
         return int(await self.session.scalar(stmt) or 0)
 
-    def _record(
+    async def _record(
         self,
         product_id: int,
         location_id: int,
@@ -106,19 +130,27 @@ class StockService:
         flagged: bool = False,
     ) -> None:
         note_stock_change(self.session, location_id, product_id, on_hand_after)
-        self.session.add(
-            StockMovement(
-                product_id=product_id,
-                location_id=location_id,
-                kind=kind,
-                quantity=quantity,
-                on_hand_after=on_hand_after,
-                reason=reason[:300],
-                reference=reference[:100],
-                actor_id=actor.id if actor else None,
-                flagged=flagged,
-            )
+        await self.session.execute(
+            _RECORD,
+            {
+                "product_id": product_id,
+                "location_id": location_id,
+                "kind": kind,
+                "quantity": quantity,
+                "on_hand_after": on_hand_after,
+                "reason": reason[:300],
+                "reference": reference[:100],
+                "actor_id": actor.id if actor else None,
+                "flagged": flagged,
+            },
         )
+
+    async def _level(self, stmt: Any, product_id: int, location_id: int, **values: int) -> int | None:
+        found = await self.session.execute(
+            stmt, {"at_product": product_id, "at_location": location_id, **values}
+        )
+        after = found.scalar_one_or_none()
+        return None if after is None else int(after)
 
     async def put(
         self,
@@ -135,17 +167,11 @@ class StockService:
         if quantity <= 0 or kind not in INCOMING:
             raise ValueError("put takes a positive quantity and an incoming kind")
         await self._ensure_level(product_id, location_id)
-        stmt = (
-            update(StockLevel)
-            .where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
-            .values(on_hand=StockLevel.on_hand + quantity)
-            .returning(StockLevel.on_hand)
-        )
-        after = int((await self.session.execute(stmt)).scalar_one())
-        self._record(
+        after = await self._level(_ADD, product_id, location_id, by=quantity)
+        assert after is not None  # the level row exists now
+        await self._record(
             product_id, location_id, kind, quantity, after, reason=reason, reference=reference, actor=actor
         )
-        await self.session.flush()
         return after
 
     async def take(
@@ -169,40 +195,23 @@ class StockService:
         if quantity <= 0 or kind not in OUTGOING:
             raise ValueError("take takes a positive quantity and an outgoing kind")
         # The common case is one statement; a missing level row is made only when it did not match.
-        conditional = (
-            update(StockLevel)
-            .where(
-                StockLevel.product_id == product_id,
-                StockLevel.location_id == location_id,
-                StockLevel.on_hand >= quantity,
-            )
-            .values(on_hand=StockLevel.on_hand - quantity)
-            .returning(StockLevel.on_hand)
-        )
-        after = (await self.session.execute(conditional)).scalar_one_or_none()
+        after = await self._level(_TAKE_IF_ENOUGH, product_id, location_id, by=quantity)
         if after is not None:
-            self._record(
+            await self._record(
                 product_id,
                 location_id,
                 kind,
                 -quantity,
-                int(after),
+                after,
                 reason=reason,
                 reference=reference,
                 actor=actor,
             )
-            await self.session.flush()
-            return Removal(product_id, quantity, 0, int(after))
+            return Removal(product_id, quantity, 0, after)
 
         await self._ensure_level(product_id, location_id)
-        # Lock the row (a no-op update) to read a level no other transaction can change under us.
-        lock = (
-            update(StockLevel)
-            .where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
-            .values(on_hand=StockLevel.on_hand)
-            .returning(StockLevel.on_hand)
-        )
-        available = int((await self.session.execute(lock)).scalar_one())
+        available = await self._level(_LOCK, product_id, location_id)
+        assert available is not None  # the level row exists now
         if available >= quantity:  # stock arrived between the two statements
             return await self.take(
                 product_id,
@@ -218,7 +227,7 @@ class StockService:
         if not allow_shortfall:
             raise InsufficientStock(product_id, available, name)
         missing = rules.shortfall(quantity, available)
-        self._record(
+        await self._record(
             product_id,
             location_id,
             MovementKind.SHORTFALL,
@@ -229,16 +238,10 @@ class StockService:
             actor=actor,
             flagged=True,
         )
-        zero = (
-            update(StockLevel)
-            .where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
-            .values(on_hand=0)
-        )
-        await self.session.execute(zero)
-        self._record(
+        await self._level(_SET, product_id, location_id, to=0)
+        await self._record(
             product_id, location_id, kind, -quantity, 0, reason=reason, reference=reference, actor=actor
         )
-        await self.session.flush()
         return Removal(product_id, quantity, missing, 0)
 
     async def take_many(
@@ -284,23 +287,13 @@ class StockService:
         if counted < 0:
             raise ValidationFailed(_("A counted quantity cannot be negative."))
         await self._ensure_level(product_id, location_id)
-        lock = (
-            update(StockLevel)
-            .where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
-            .values(on_hand=StockLevel.on_hand)
-            .returning(StockLevel.on_hand)
-        )
-        recorded = int((await self.session.execute(lock)).scalar_one())
+        recorded = await self._level(_LOCK, product_id, location_id)
+        assert recorded is not None  # the level row exists now
         difference = counted - recorded
         if difference == 0:
             return 0
-        set_level = (
-            update(StockLevel)
-            .where(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
-            .values(on_hand=counted)
-        )
-        await self.session.execute(set_level)
-        self._record(
+        await self._level(_SET, product_id, location_id, to=counted)
+        await self._record(
             product_id,
             location_id,
             MovementKind.ADJUSTMENT,
@@ -310,7 +303,6 @@ class StockService:
             reference=reference,
             actor=actor,
         )
-        await self.session.flush()
         return difference
 
     async def levels_at(self, location_id: int, product_ids: Sequence[int] | None = None) -> dict[int, int]:
@@ -332,17 +324,16 @@ class LocationAccess:
             raise NotFound(_("This place does not exist."))
         return location
 
-    async def _producer_org(self, location: Location) -> int | None:
+    async def producer_org(self, location: Location) -> int | None:
+        """The organization that registered the place's producer (its organizers manage the place)."""
         if location.producer_id is None:
             return None
-        from app.catalog.models import Producer
-
-        producer = await self.session.get(Producer, location.producer_id)
-        return producer.organization_id if producer else None
+        found = await self.session.execute(_PRODUCER_ORG, {"producer": location.producer_id})
+        return found.scalar_one_or_none()
 
     async def for_managing(self, user: CurrentUser, location_id: int) -> Location:
         location = await self.get(location_id)
-        org = await self._producer_org(location)
+        org = await self.producer_org(location)
         if not rules.can_manage_location(user, location.producer_id, location.organization_id, org):
             # Another owner's place is reported as missing: ids reveal nothing.
             raise NotFound(_("This place does not exist."))
@@ -350,7 +341,7 @@ class LocationAccess:
 
     async def for_selling(self, user: CurrentUser, location_id: int) -> Location:
         location = await self.get(location_id)
-        org = await self._producer_org(location)
+        org = await self.producer_org(location)
         if not rules.can_sell_at(user, location.producer_id, location.organization_id, org):
             raise PermissionDenied(_("You may not sell at this place."))
         if not location.is_active:

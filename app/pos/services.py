@@ -20,21 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true, update
+from sqlalchemy import Boolean, ColumnElement, and_, bindparam, case, func, insert, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from app import audit
 from app.accounts.models import Organization, User
 from app.accounts.rules import CurrentUser
 from app.catalog.models import Combo, Producer, Product
+from app.db import table
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
 from app.i18n import money
@@ -63,6 +66,42 @@ from app.pos.schemas import RefundIn, SaleIn, SaleLineIn
 DEFAULT_REGISTER_NAME = "Quầy 1"
 HISTORY_PAGE_SIZE = 30
 
+_sales, _registers, _shifts = table(Sale), table(Register), table(Shift)
+# Built once (Core, bound by name): every sale runs these, so they compile once and skip the ORM.
+_SALE_ID = select(_sales.c.id).where(_sales.c.uuid == bindparam("sale_uuid"))
+_NEXT_RECEIPT_NO = (
+    update(_registers)
+    .where(
+        _registers.c.id == bindparam("register"),
+        _registers.c.is_active.is_(True) | bindparam("closed_ok", type_=Boolean),
+    )
+    .values(next_receipt_no=_registers.c.next_receipt_no + 1)
+    .returning(_registers.c.next_receipt_no)
+)
+# FOR SHARE: a closing at this moment waits for the sale, or the sale finds the shift closed.
+_sale_lines, _components, _payments = table(SaleLine), table(SaleLineComponent), table(Payment)
+_INSERT_SALE = insert(_sales).returning(_sales.c.id)
+# Several rows in one statement; ids come back in the rows' order.
+_INSERT_LINES = insert(_sale_lines).returning(_sale_lines.c.id, sort_by_parameter_order=True)
+_INSERT_COMPONENTS = insert(_components).returning(_components.c.id, sort_by_parameter_order=True)
+_INSERT_PAYMENTS = insert(_payments).returning(_payments.c.id, sort_by_parameter_order=True)
+_MARK_SHORTFALL = update(_sales).where(_sales.c.id == bindparam("sale")).values(had_shortfall=True)
+_products = table(Product)
+# What a sale line needs of a product (the ORM would also load its producer, group and long texts).
+_PRODUCTS_SOLD = select(
+    _products.c.id,
+    _products.c.producer_id,
+    _products.c.name_vi,
+    _products.c.name_en,
+    _products.c.price_vnd,
+    _products.c.is_active,
+).where(_products.c.id.in_(bindparam("ids", expanding=True)))
+_OPEN_SHIFT_ID = (
+    select(_shifts.c.id)
+    .where(_shifts.c.register_id == bindparam("register"), _shifts.c.status == ShiftStatus.OPEN)
+    .with_for_update(read=True)
+)
+
 
 # --- who may act ---
 
@@ -73,14 +112,8 @@ class Rights:
     manage: bool  # and discount, refund, add registers
 
 
-async def _producer_org(session: AsyncSession, location: Location) -> int | None:
-    if location.producer_id is None:
-        return None
-    return await session.scalar(select(Producer.organization_id).where(Producer.id == location.producer_id))
-
-
 async def rights_at(session: AsyncSession, user: CurrentUser | None, location: Location) -> Rights:
-    org = await _producer_org(session, location)
+    org = await LocationAccess(session).producer_org(location)
     owner = (location.producer_id, location.organization_id, org)
     return Rights(
         sell=stock_rules.can_sell_at(user, *owner),
@@ -207,14 +240,10 @@ class RegisterService:
         """The register's next receipt number, in the caller's transaction: gap-free, because a sale that
         fails rolls the number back with it, and the row stays locked until the sale commits. `closed_ok`:
         a paid card checkout's sale takes its number even if the register closed since."""
-        stmt = (
-            update(Register)
-            .where(Register.id == register.id, Register.is_active.is_(True) | closed_ok)
-            .values(next_receipt_no=Register.next_receipt_no + 1)
-            .returning(Register.next_receipt_no)
-            .execution_options(synchronize_session=False)
+        found = await self.session.execute(
+            _NEXT_RECEIPT_NO, {"register": register.id, "closed_ok": closed_ok}
         )
-        after = (await self.session.execute(stmt)).scalar_one_or_none()
+        after = found.scalar_one_or_none()
         if after is None:
             raise ValidationFailed(_("This register is closed."))
         return int(after) - 1
@@ -513,8 +542,9 @@ class SaleService:
         with it). It pays the whole sale at the prices the checkout showed, and the goods are gone with the
         shopper, so a stock shortfall is recorded rather than refused — and so is a place or register closed
         since the checkout opened (refusing would leave the money taken, no sale and the stock held)."""
-        existing = await self.by_uuid(payload.id)
-        if existing is not None:
+        if (await self.session.execute(_SALE_ID, {"sale_uuid": payload.id})).first() is not None:
+            existing = await self.by_uuid(payload.id)
+            assert existing is not None  # sales are never deleted
             return await self._stored(actor, existing)
 
         places = LocationAccess(self.session)
@@ -553,57 +583,42 @@ class SaleService:
         try:
             async with self.session.begin_nested():
                 receipt_no = await registers.take_receipt_no(register, closed_ok=paid_by is not None)
-                shift, late = await self._shift_for(register, payload.offline, client_at)
-                sale = Sale(
-                    uuid=payload.id,
-                    location_id=location.id,
-                    register_id=register.id,
-                    shift_id=shift.id if shift else None,
-                    cashier_id=actor.id,
-                    receipt_no=receipt_no,
-                    status=SaleStatus.COMPLETED,
-                    subtotal_vnd=totals.subtotal_vnd,
-                    discount_vnd=totals.discount_vnd,
-                    total_vnd=totals.total_vnd,
-                    paid_vnd=settlement.paid_vnd,
-                    change_vnd=settlement.change_vnd,
-                    refunded_vnd=0,
-                    client_created_at=client_at,
-                    offline=payload.offline,
-                    late=late,
-                    had_shortfall=False,
-                    locale=payload.locale,
-                    lines=[
-                        SaleLine(
-                            line_no=number,
-                            product_id=line.product_id,
-                            combo_id=line.combo_id,
-                            name=line.name[:200],
-                            quantity=line.quantity,
-                            unit_price_vnd=line.unit_price_vnd,
-                            discount_vnd=amount.discount_vnd,
-                            total_vnd=amount.total_vnd,
-                            refunded_quantity=0,
-                            components=[
-                                SaleLineComponent(product_id=product_id, quantity=per_combo)
-                                for product_id, per_combo in line.components
-                            ],
-                        )
-                        for number, (line, amount) in enumerate(
-                            zip(lines, totals.lines, strict=True), start=1
-                        )
-                    ],
-                )
-                self.session.add(sale)
+                shift_id, late = await self._shift_for(register, payload.offline, client_at)
+                row: dict[str, Any] = {
+                    "uuid": payload.id,
+                    "location_id": location.id,
+                    "register_id": register.id,
+                    "shift_id": shift_id,
+                    "cashier_id": actor.id,
+                    "receipt_no": receipt_no,
+                    "status": SaleStatus.COMPLETED,
+                    "subtotal_vnd": totals.subtotal_vnd,
+                    "discount_vnd": totals.discount_vnd,
+                    "total_vnd": totals.total_vnd,
+                    "paid_vnd": settlement.paid_vnd,
+                    "change_vnd": settlement.change_vnd,
+                    "refunded_vnd": 0,
+                    "client_created_at": client_at,
+                    "offline": payload.offline,
+                    "late": late,
+                    "had_shortfall": False,
+                    "locale": payload.locale,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 # The unique UUID decides between two deliveries of the same sale: the second waits here.
-                await self.session.flush()
+                sale_id = (await self.session.execute(_INSERT_SALE, row)).scalar_one()
+                sale = await self._write_lines(Sale(id=sale_id, **row), lines, totals.lines, now)
                 if paid_by is None:
-                    payments = [self._payment(sale, part, reference, actor) for part in settlement.parts]
-                    self.session.add_all(payments)
+                    parts = [self._payment(sale_id, part, reference, actor, now) for part in settlement.parts]
+                    ids = (await self.session.execute(_INSERT_PAYMENTS, parts)).scalars().all()
+                    payments = [Payment(id=i, **part) for i, part in zip(ids, parts, strict=True)]
+                    for payment in payments:
+                        make_transient_to_detached(payment)
                 else:
-                    paid_by.sale_id = sale.id
+                    paid_by.sale_id = sale_id
                     payments = [paid_by]
-                await self.session.flush()
+                    await self.session.flush()
                 # Stock last: its rows stay locked until commit, so the less that follows, the less other
                 # registers selling the same products wait.
                 removals = await StockService(self.session).take_many(
@@ -620,8 +635,8 @@ class SaleService:
                     names=names,
                 )
                 if any(r.shortfall for r in removals):
+                    await self.session.execute(_MARK_SHORTFALL, {"sale": sale_id})
                     sale.had_shortfall = True
-                    await self.session.flush()
         except IntegrityError:
             stored = await self.by_uuid(payload.id)
             if stored is None:
@@ -631,37 +646,102 @@ class SaleService:
 
     async def _shift_for(
         self, register: Register, offline: bool, client_at: dt.datetime | None
-    ) -> tuple[Shift | None, bool]:
+    ) -> tuple[int | None, bool]:
         """The shift a sale joins, and whether it is late. The open shift (locked `FOR SHARE`: a closing at
         this moment waits for the sale, or the sale finds the shift closed). With none open, a sale rung up
         offline joins the shift that was open when the register's clock says it was rung up — late: after
         that shift's Z report, in its addendum. The open shift wins over the register's clock, which may
         run behind. No shift then: no shift, as for any sale made with none open."""
-        shifts = ShiftService(self.session)
-        shift = await shifts.current(register.id, lock=True)
-        if shift is not None or not offline or client_at is None:
-            return shift, False
-        closed = await shifts.covering(register.id, client_at)
-        return closed, closed is not None
+        shift_id = (
+            await self.session.execute(_OPEN_SHIFT_ID, {"register": register.id})
+        ).scalar_one_or_none()
+        if shift_id is not None or not offline or client_at is None:
+            return shift_id, False
+        closed = await ShiftService(self.session).covering(register.id, client_at)
+        return (closed.id, True) if closed is not None else (None, False)
 
     @staticmethod
-    def _payment(sale: Sale, part: rules.Settled, reference: str, actor: CurrentUser) -> Payment:
+    def _payment(
+        sale_id: int, part: rules.Settled, reference: str, actor: CurrentUser, now: dt.datetime
+    ) -> dict[str, Any]:
         try:
             outcome = provider(part.method).accept(part.amount_vnd, part.tendered_vnd, reference)
         except (KeyError, PaymentRefused) as exc:
             message = _("This payment method is not available.")
             raise ValidationFailed(message, fields={"payments": message}) from exc
-        return Payment(
-            sale_id=sale.id,
-            method=outcome.method,
-            status=outcome.status,
-            amount_vnd=outcome.amount_vnd,
-            tendered_vnd=outcome.tendered_vnd,
-            change_vnd=outcome.change_vnd,
-            refunded_vnd=0,
-            provider_reference=outcome.provider_reference,
-            created_by=actor.id,
+        return {
+            "sale_id": sale_id,
+            "assignment_id": None,
+            "method": outcome.method,
+            "status": outcome.status,
+            "amount_vnd": outcome.amount_vnd,
+            "tendered_vnd": outcome.tendered_vnd,
+            "change_vnd": outcome.change_vnd,
+            "refunded_vnd": 0,
+            "provider_reference": outcome.provider_reference,
+            "created_by": actor.id,
+            "checkout_id": None,
+            "pay_token": None,
+            "failure_message": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    async def _write_lines(
+        self, sale: Sale, lines: Sequence[PricedLine], amounts: Sequence[rules.LineAmount], now: dt.datetime
+    ) -> Sale:
+        """Insert the sale's lines (and a combo line's components, as the combo is now) and return the sale
+        with them, as detached objects that need no more SQL (the inserts were Core: a sale is written on
+        every tap of "Pay", and the ORM's unit of work cost more than the statements)."""
+        rows = [
+            {
+                "sale_id": sale.id,
+                "line_no": number,
+                "product_id": line.product_id,
+                "combo_id": line.combo_id,
+                "name": line.name[:200],
+                "quantity": line.quantity,
+                "unit_price_vnd": line.unit_price_vnd,
+                "discount_vnd": amount.discount_vnd,
+                "total_vnd": amount.total_vnd,
+                "refunded_quantity": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for number, (line, amount) in enumerate(zip(lines, amounts, strict=True), start=1)
+        ]
+        ids = (await self.session.execute(_INSERT_LINES, rows)).scalars().all()
+        components = [
+            {
+                "sale_line_id": line_id,
+                "product_id": product_id,
+                "quantity": per_combo,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for line_id, line in zip(ids, lines, strict=True)
+            for product_id, per_combo in line.components
+        ]
+        component_ids = (
+            (await self.session.execute(_INSERT_COMPONENTS, components)).scalars().all() if components else []
         )
+        made = iter(zip(component_ids, components, strict=True))
+        sale.lines = [
+            SaleLine(
+                id=line_id,
+                **row,
+                components=[
+                    SaleLineComponent(id=i, **c) for i, c in itertools.islice(made, len(line.components))
+                ],
+            )
+            for line_id, row, line in zip(ids, rows, lines, strict=True)
+        ]
+        for line in sale.lines:
+            for component in line.components:
+                make_transient_to_detached(component)
+            make_transient_to_detached(line)
+        make_transient_to_detached(sale)
+        return sale
 
     @staticmethod
     def _price(fixed: bool, item: SaleLineIn, catalog_price: int) -> int:
@@ -686,9 +766,9 @@ class SaleService:
         fixed = payload.offline or keep_prices
         product_ids = {li.product_id for li in payload.lines if li.product_id is not None}
         combo_ids = {li.combo_id for li in payload.lines if li.combo_id is not None}
-        products: dict[int, Product] = {}
+        products: dict[int, Any] = {}  # rows of _PRODUCTS_SOLD
         if product_ids:
-            found = await self.session.scalars(select(Product).where(Product.id.in_(product_ids)))
+            found = await self.session.execute(_PRODUCTS_SOLD, {"ids": sorted(product_ids)})
             products = {p.id: p for p in found.all()}
         combos: dict[int, Combo] = {}
         if combo_ids:
@@ -705,7 +785,7 @@ class SaleService:
         if foreign and location.producer_id is not None:
             stocked = set(await StockService(self.session).levels_at(location.id, sorted(foreign)))
 
-        def sold_here(product: Product) -> bool:
+        def sold_here(product: Product | Any) -> bool:
             """A producer's place sells its own products and whatever is stocked there; a showroom (an
             organization's place) sells every producer's."""
             return (

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import live
 from app.inventory.models import Location, LocationKind, MovementKind
 from app.inventory.services import StockService
+from app.settings import get_settings
 from tests.factories import make_producer, make_product
 
 
@@ -61,3 +63,36 @@ async def test_a_rolled_back_change_is_never_published(db: AsyncSession, engine:
             live.deactivate(plugin)
     # The only event is the committed level of 2: the rolled-back 7 never went out.
     assert first == {"location_id": location_id, "stock": {str(product_id): 2}}
+
+
+async def test_with_postgres_a_change_in_one_worker_reaches_another_over_one_kept_connection(
+    db: AsyncSession,
+) -> None:
+    """CHANNELS_BACKEND=postgres: two workers, each with its own channels plugin. The publishing worker
+    keeps one connection for all its publishes (Litestar's backend opened one per publish)."""
+    if db.bind.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
+    product_id, location_id = await _setup(db)
+    dsn = get_settings().database_url.replace("postgresql+asyncpg://", "postgresql://")
+    publisher_backend = live.PgNotifyBackend(dsn)
+    publishing = ChannelsPlugin(backend=publisher_backend, arbitrary_channels_allowed=True)
+    listening = ChannelsPlugin(backend=live.PgNotifyBackend(dsn), arbitrary_channels_allowed=True)
+    async with publishing, listening:
+        live.activate(publishing)
+        try:
+            subscriber = await listening.subscribe(live.location_channel(location_id))
+            for quantity in (3, 4):
+                await StockService(db).put(product_id, location_id, quantity, MovementKind.RECEIPT)
+                await db.commit()
+            events = [
+                json.loads(await asyncio.wait_for(anext(subscriber.iter_events()), 5)) for _ in range(2)
+            ]
+            kept = publisher_backend._publisher
+            assert kept is not None and not kept.is_closed()
+            await kept.close()  # a lost connection is opened again on the next publish
+            await StockService(db).put(product_id, location_id, 1, MovementKind.RECEIPT)
+            await db.commit()
+            events.append(json.loads(await asyncio.wait_for(anext(subscriber.iter_events()), 5)))
+        finally:
+            live.deactivate(publishing)
+    assert [e["stock"] for e in events] == [{str(product_id): 3}, {str(product_id): 7}, {str(product_id): 8}]
