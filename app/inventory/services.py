@@ -93,6 +93,11 @@ _SET = update(_levels).where(_at).values(on_hand=bindparam("to")).returning(_lev
 _RECORD = insert(_movements)
 _producers = table(Producer)
 _PRODUCER_ORG = select(_producers.c.organization_id).where(_producers.c.id == bindparam("producer"))
+_LOCATION_AND_ORG = (
+    select(Location, _producers.c.organization_id)
+    .outerjoin(_producers, _producers.c.id == Location.producer_id)
+    .where(Location.id == bindparam("location"))
+)
 
 
 class StockService:
@@ -317,15 +322,22 @@ class LocationAccess:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._orgs: dict[int, int | None] = {}  # location id → its producer's organization, read with it
 
     async def get(self, location_id: int) -> Location:
-        location = await self.session.get(Location, location_id)
-        if location is None:
+        """The place, and (for the permission check that follows) its producer's organization, in one
+        query."""
+        row = (await self.session.execute(_LOCATION_AND_ORG, {"location": location_id})).one_or_none()
+        if row is None:
             raise NotFound(_("This place does not exist."))
+        location: Location = row[0]
+        self._orgs[location_id] = row[1]
         return location
 
     async def producer_org(self, location: Location) -> int | None:
         """The organization that registered the place's producer (its organizers manage the place)."""
+        if location.id in self._orgs:
+            return self._orgs[location.id]
         if location.producer_id is None:
             return None
         found = await self.session.execute(_PRODUCER_ORG, {"producer": location.producer_id})

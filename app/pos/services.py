@@ -78,6 +78,16 @@ _NEXT_RECEIPT_NO = (
     .values(next_receipt_no=_registers.c.next_receipt_no + 1)
     .returning(_registers.c.next_receipt_no)
 )
+_NUMBER_AT = (
+    update(_registers)
+    .where(
+        _registers.c.id == bindparam("register"),
+        _registers.c.location_id == bindparam("location"),
+        _registers.c.is_active.is_(True) | bindparam("closed_ok", type_=Boolean),
+    )
+    .values(next_receipt_no=_registers.c.next_receipt_no + 1)
+    .returning(*_registers.c)
+)
 # FOR SHARE: a closing at this moment waits for the sale, or the sale finds the shift closed.
 _sale_lines, _components, _payments = table(SaleLine), table(SaleLineComponent), table(Payment)
 _INSERT_SALE = insert(_sales).returning(_sales.c.id)
@@ -229,6 +239,26 @@ class RegisterService:
             message = _("This register is closed.")
             raise ValidationFailed(message, fields={"register_id": message})
         return register
+
+    async def numbered_for_sale(
+        self, location: Location, register_id: int | None, *, closed_ok: bool = False
+    ) -> tuple[Register, int]:
+        """The register a sale is rung up at and the sale's receipt number (see take_receipt_no), in the
+        caller's transaction. A named register is checked and numbered in one statement; only when it
+        matches nothing is it read again, to say why."""
+        if register_id is None:
+            register = await self.default_for(location)
+            return register, await self.take_receipt_no(register, closed_ok=closed_ok)
+        found = await self.session.execute(
+            _NUMBER_AT, {"register": register_id, "location": location.id, "closed_ok": closed_ok}
+        )
+        row = found.one_or_none()
+        if row is None:
+            await self.for_sale(location, register_id, closed_ok=closed_ok)  # raises what is wrong
+            raise ValidationFailed(_("This register is closed."))
+        register = Register(**row._asdict())
+        make_transient_to_detached(register)  # as read: no more SQL for it
+        return register, register.next_receipt_no - 1
 
     async def open_shifts(self, register_ids: Sequence[int]) -> dict[int, Shift]:
         if not register_ids:
@@ -575,14 +605,14 @@ class SaleService:
         if paid_by is not None and paid_by.amount_vnd != totals.total_vnd:
             raise Conflict(_("The card payment does not match the sale's total."))
         registers = RegisterService(self.session)
-        register = await registers.for_sale(location, payload.register_id, closed_ok=paid_by is not None)
-
         now = _now()
         client_at = rules.client_time(payload.created_at, now)
         reference = rules.payment_reference(payload.id)
         try:
             async with self.session.begin_nested():
-                receipt_no = await registers.take_receipt_no(register, closed_ok=paid_by is not None)
+                register, receipt_no = await registers.numbered_for_sale(
+                    location, payload.register_id, closed_ok=paid_by is not None
+                )
                 shift_id, late = await self._shift_for(register, payload.offline, client_at)
                 row: dict[str, Any] = {
                     "uuid": payload.id,
