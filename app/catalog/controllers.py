@@ -57,8 +57,8 @@ from app.errors import DomainError, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
 from app.inventory.services import public_availability
 from app.paging import Page
-from app.settings import Settings, get_settings
-from app.web import page, page_number, query_flag, query_int, query_string, redirect
+from app.settings import get_settings
+from app.web import app_settings, page, page_number, query_flag, query_int, query_string, redirect
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 Upload = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -69,13 +69,8 @@ COMBO_ROWS = 6
 # --- small parsers and helpers (no queries, no sums) ---
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    state_settings = request.app.state.get("settings")
-    return state_settings if isinstance(state_settings, Settings) else get_settings()
-
-
 def _absolute(request: Request[Any, Any, Any], path: str) -> str:
-    return qr.public_url(_settings(request).public_url, path)
+    return qr.public_url(app_settings(request).public_url, path)
 
 
 def product_path(product_id: int) -> str:

@@ -23,17 +23,11 @@ from app.accounts.services import OrganizationService
 from app.catalog.importer import COLUMNS, ImportKind, ImportReport, run_import, sample_path
 from app.errors import DomainError
 from app.i18n import gettext as _
-from app.settings import Settings, get_settings
-from app.web import page
+from app.web import app_settings, page
 
 TEMPLATE = "catalog/import.html.jinja"
 BLOCKS = ("import_result",)
 BOM = b"\xef\xbb\xbf"
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings = request.app.state.get("settings")
-    return settings if isinstance(settings, Settings) else get_settings()
 
 
 def _kinds(user: CurrentUser) -> list[ImportKind]:
@@ -82,7 +76,7 @@ class ImportController(Controller):
             ]
         if kind not in {k.value for k in kinds}:
             kind = kinds[0].value
-        max_bytes = _settings(request).max_import_bytes
+        max_bytes = app_settings(request).max_import_bytes
         return page(
             request,
             TEMPLATE,
@@ -126,7 +120,7 @@ class ImportController(Controller):
 
         upload = data.get("file")
         filename = upload.filename if isinstance(upload, UploadFile) else ""
-        limit = _settings(request).max_import_bytes
+        limit = app_settings(request).max_import_bytes
         content = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
         if isinstance(upload, UploadFile):
             await upload.close()

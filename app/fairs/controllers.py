@@ -39,9 +39,17 @@ from app.fairs.schemas import (
 from app.fairs.services import FairFilters, FairService
 from app.i18n import get_locale, localized
 from app.i18n import gettext as _
-from app.settings import Settings, get_settings
 from app.tours import geojson, maps
-from app.web import page, page_number, query_flag, query_int, query_string, redirect, wanted_block
+from app.web import (
+    app_settings,
+    page,
+    page_number,
+    query_flag,
+    query_int,
+    query_string,
+    redirect,
+    wanted_block,
+)
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 PageParam = Parameter(query="page", required=False)
@@ -61,13 +69,8 @@ def _visitor(request: Request[Any, Any, Any]) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings = request.app.state.get("settings")
-    return settings if isinstance(settings, Settings) else get_settings()
-
-
 def _base_url(request: Request[Any, Any, Any]) -> str:
-    return _settings(request).public_url
+    return app_settings(request).public_url
 
 
 def province_name(code: int | None) -> str:
@@ -160,7 +163,7 @@ def _fair_map(request: Request[Any, Any, Any], params: str) -> maps.RenderedMap:
     """The map beside the public list: the same fairs, from the GeoJSON API, following the list's filters."""
     return maps.fair_map(
         "/api/v1/fairs.geojson",
-        tiles=maps.Tiles.from_settings(_settings(request)),
+        tiles=maps.Tiles.from_settings(app_settings(request)),
         query=params,
         filter_source="#fair_map_filters",
         status="#fair_map_status",

@@ -66,8 +66,8 @@ from app.payments.stripe_gateway import gateway
 from app.pos import rules
 from app.pos.models import Register, Sale
 from app.pos.services import RegisterService, SaleFilters, SaleQueries
-from app.settings import BASE_DIR, Settings, get_settings
-from app.web import page
+from app.settings import BASE_DIR
+from app.web import app_settings, page
 
 STATIC_DIR = BASE_DIR / "static"
 SW_SOURCE = STATIC_DIR / "js" / "register" / "sw.js"
@@ -475,11 +475,6 @@ def json_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     )
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    state_settings = request.app.state.get("settings")
-    return state_settings if isinstance(state_settings, Settings) else get_settings()
-
-
 def _svg(svg: str) -> Response[str]:
     """An inline `<svg>` element served as an image file: a file needs the SVG namespace declared."""
     if "xmlns=" not in svg.split(">", 1)[0]:
@@ -513,7 +508,7 @@ class RegisterPageController(Controller):
             combos=combos,
             vietqr=vietqr_info(await bank_account_of(tx, location)),
             can_manage=await SaleQueries(tx).can_manage(request.user, location),
-            card=gateway(_settings(request)) is not None,
+            card=gateway(app_settings(request)) is not None,
         )
         return page(
             request,
@@ -574,7 +569,7 @@ class RegisterPageController(Controller):
         """A QR code of the receipt page of a sale (the shopper scans it with their phone). It only encodes
         the address, so it may be shown before the sale has reached the server."""
         await load_register(tx, request.user, register_id)
-        return _svg(qr.svg_inline(qr.public_url(_settings(request).public_url, f"/receipts/{sale_id}")))
+        return _svg(qr.svg_inline(qr.public_url(app_settings(request).public_url, f"/receipts/{sale_id}")))
 
     @get("/registers/{register_id:int}/csrf", guards=[requires_login], name="pos:register_csrf")
     async def csrf(

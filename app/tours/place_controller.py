@@ -30,11 +30,11 @@ from app.catalog import admin_units
 from app.errors import PermissionDenied, ValidationFailed
 from app.i18n import get_locale
 from app.i18n import gettext as _
-from app.settings import Settings, get_settings
+from app.settings import get_settings
 from app.tours import hours, places
 from app.tours.models import Place, PlaceKind, ShowroomCategory
 from app.tours.places import PlaceFilters, PlaceService
-from app.web import page, page_number, query_string, redirect
+from app.web import app_settings, page, page_number, query_string, redirect
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 Upload = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -164,11 +164,6 @@ def _user(request: Request[Any, Any, Any]) -> CurrentUser:
 def _visitor(request: Request[Any, Any, Any]) -> CurrentUser | None:
     user = request.scope.get("user")
     return user if isinstance(user, CurrentUser) else None
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings = request.app.state.get("settings")
-    return settings if isinstance(settings, Settings) else get_settings()
 
 
 def requires_place_owner(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -610,7 +605,7 @@ class PlaceApiController(Controller):
         service = PlaceService(tx)
         place = await service.get_published(place_id)
         view = await service.view(_visitor(request), place, dt.datetime.now(dt.UTC))
-        base = _settings(request).public_url.rstrip("/")
+        base = app_settings(request).public_url.rstrip("/")
         return PlaceOut(
             id=place.id,
             slug=place.slug,

@@ -18,20 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import admin_units
 from app.i18n import gettext as _
-from app.settings import Settings, get_settings
 from app.tours import geojson, maps, public
 from app.tours.models import PlaceKind
 from app.tours.public import PlaceFilters, PublicMapService
-from app.web import page, query_string, wanted_block
+from app.web import app_settings, page, query_string, wanted_block
 
 OpenParam = Parameter(query="open", required=False)
 PLACES_URL = "/api/v1/places.geojson"
 FAIRS_URL = "/api/v1/fairs.geojson"
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings = request.app.state.get("settings")
-    return settings if isinstance(settings, Settings) else get_settings()
 
 
 def _today() -> dt.date:
@@ -197,7 +191,7 @@ class PublicTourController(Controller):
                         ],
                     ),
                 ),
-                tiles=maps.Tiles.from_settings(_settings(request)),
+                tiles=maps.Tiles.from_settings(app_settings(request)),
             )
         return page(
             request,
@@ -262,7 +256,7 @@ class ExploreController(Controller):
                     list_selector="#explore_results",
                     labels=_labels(),
                 ),
-                tiles=maps.Tiles.from_settings(_settings(request)),
+                tiles=maps.Tiles.from_settings(app_settings(request)),
                 extra_layers=[
                     maps.LayerOptions(
                         url=FAIRS_URL,
