@@ -150,6 +150,22 @@ async def prepare(dsn: str, registers: int) -> dict[str, int]:
         await conn.close()
 
 
+def seed(env: dict[str, str], dsn: str, registers: int) -> tuple[str, dict[str, int]]:
+    """Demo data in the new database `env` points at, a Bearer token for the demo vendor, and `registers`
+    registers at its booth (`prepare`)."""
+    cli = [sys.executable, "-m", "app.cli"]
+    subprocess.run([*cli, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    token = subprocess.run(
+        [*cli, "token", "create", "htxdua@chophien.vn", "--name", "bench"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return token, asyncio.run(prepare(dsn, registers))
+
+
 class KeepAliveClient:
     """A bare HTTP/1.1 keep-alive client on asyncio streams. The load generator shares the machine with the
     server, so it must cost as little CPU as possible (httpx spends more per request than some handlers)."""
@@ -253,17 +269,7 @@ def main() -> None:
     asyncio.run(create())
     server = None
     try:
-        cli = [sys.executable, "-m", "app.cli"]
-        subprocess.run([*cli, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
-        token = subprocess.run(
-            [*cli, "token", "create", "htxdua@chophien.vn", "--name", "bench"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        setup = asyncio.run(prepare(dsn, args.registers))
+        token, setup = seed(env, dsn, args.registers)
         products = list(range(setup["first"], setup["last"] + 1))
 
         port = free_port()

@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from typing import Any
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pos_sales import ROOT, prepare
+from pos_sales import ROOT, seed
 
 Message = dict[str, Any]
 
@@ -173,17 +172,7 @@ def main() -> None:
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        cli = [sys.executable, "-m", "app.cli"]
-        subprocess.run([*cli, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
-        token = subprocess.run(
-            [*cli, "token", "create", "htxdua@chophien.vn", "--name", "bench"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        setup = asyncio.run(prepare(dsn, 16))
+        token, setup = seed(env, dsn, 16)
         sys.path.insert(0, str(ROOT))
         import uvloop
 

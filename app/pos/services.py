@@ -69,15 +69,6 @@ HISTORY_PAGE_SIZE = 30
 _sales, _registers, _shifts = table(Sale), table(Register), table(Shift)
 # Built once (Core, bound by name): every sale runs these, so they compile once and skip the ORM.
 _SALE_ID = select(_sales.c.id).where(_sales.c.uuid == bindparam("sale_uuid"))
-_NEXT_RECEIPT_NO = (
-    update(_registers)
-    .where(
-        _registers.c.id == bindparam("register"),
-        _registers.c.is_active.is_(True) | bindparam("closed_ok", type_=Boolean),
-    )
-    .values(next_receipt_no=_registers.c.next_receipt_no + 1)
-    .returning(_registers.c.next_receipt_no)
-)
 _NUMBER_AT = (
     update(_registers)
     .where(
@@ -243,12 +234,13 @@ class RegisterService:
     async def numbered_for_sale(
         self, location: Location, register_id: int | None, *, closed_ok: bool = False
     ) -> tuple[Register, int]:
-        """The register a sale is rung up at and the sale's receipt number (see take_receipt_no), in the
-        caller's transaction. A named register is checked and numbered in one statement; only when it
-        matches nothing is it read again, to say why."""
+        """The register a sale is rung up at (the place's default one when none is named) and the sale's
+        receipt number, in the caller's transaction, checked and numbered in one statement: gap-free,
+        because a sale that fails rolls the number back with it, and the row stays locked until the sale
+        commits. Only when it matches nothing is the register read again, to say why. `closed_ok`: a paid
+        card checkout's sale takes its number even if the register closed since."""
         if register_id is None:
-            register = await self.default_for(location)
-            return register, await self.take_receipt_no(register, closed_ok=closed_ok)
+            register_id = (await self.default_for(location)).id
         found = await self.session.execute(
             _NUMBER_AT, {"register": register_id, "location": location.id, "closed_ok": closed_ok}
         )
@@ -265,18 +257,6 @@ class RegisterService:
             return {}
         stmt = select(Shift).where(Shift.register_id.in_(register_ids), Shift.status == ShiftStatus.OPEN)
         return {s.register_id: s for s in (await self.session.scalars(stmt)).all()}
-
-    async def take_receipt_no(self, register: Register, *, closed_ok: bool = False) -> int:
-        """The register's next receipt number, in the caller's transaction: gap-free, because a sale that
-        fails rolls the number back with it, and the row stays locked until the sale commits. `closed_ok`:
-        a paid card checkout's sale takes its number even if the register closed since."""
-        found = await self.session.execute(
-            _NEXT_RECEIPT_NO, {"register": register.id, "closed_ok": closed_ok}
-        )
-        after = found.scalar_one_or_none()
-        if after is None:
-            raise ValidationFailed(_("This register is closed."))
-        return int(after) - 1
 
 
 # --- shifts and the Z report ---
