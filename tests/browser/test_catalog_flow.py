@@ -24,7 +24,8 @@ def test_organizer_registers_a_producer_and_a_certified_product_then_opens_its_p
     page.fill("#f-latitude", "10.24")
     page.fill("#f-longitude", "106.38")
     page.click("#producer_form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    # Right after the click the navigation may not have begun: wait for its answer, not for an idle network.
+    page.locator(".alert-success").first.wait_for()
     assert page.locator(".alert-success").count() == 1
 
     page.goto("/manage/products/new")
@@ -38,7 +39,8 @@ def test_organizer_registers_a_producer_and_a_certified_product_then_opens_its_p
     page.fill("#f-price_vnd", "85.000")
     page.fill("#f-unit", "túi 200 g")
     page.click("#product_form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    # Right after the click the navigation may not have begun: wait for its answer, not for an idle network.
+    page.locator(".alert-success").first.wait_for()
     assert page.locator(".alert-success").count() == 1
 
     page.goto("/catalog?q=buoi da xanh")
