@@ -91,11 +91,19 @@ def create_open_fair(page: Any, name: str) -> dt.datetime:
     return starts
 
 
+def map_drawn(page: Any) -> None:
+    """Wait until the map's layer has drawn what its last request brought: the response alone is not enough.
+    Its markers are replaced after the body is read, and a click whose press and release straddle that
+    replacement reaches the map, not the marker (aria-busy goes only once they are drawn)."""
+    expect(page.locator(".folium-map")).not_to_have_attribute("aria-busy", "true")
+
+
 def filter_list(page: Any, field: str, value: str) -> None:
     """Change a filter: htmx swaps the list, and the map's layer loads the fairs for the new filters."""
     with page.expect_response(re.compile(r"/api/v1/fairs\.geojson")):
         page.select_option(f"#f-{field}", value)
     expect(page.locator("#fair_map_filters")).to_have_attribute("data-query", re.compile(f"{field}={value}"))
+    map_drawn(page)
 
 
 def test_a_fair_named_like_a_script_is_text_in_its_popup_and_filtering_leaks_no_map(page: Any) -> None:

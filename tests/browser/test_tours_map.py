@@ -13,7 +13,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.browser.test_fairs_map import serve_blank_tiles
+from tests.browser.test_fairs_map import map_drawn, serve_blank_tiles
 
 ROUTE = "/tours/sai-gon-tan-an-my-tho-ben-tre-vinh-long-can-tho"
 ORGANIZER = "tochuc@chophien.vn"
@@ -109,6 +109,7 @@ def test_a_place_named_like_a_script_is_text_on_the_explore_map(page: Any) -> No
         page.select_option("#f-province", "1")
     with page.expect_response(re.compile(r"/api/v1/places\.geojson\?.*kind=attraction")):
         page.select_option("#f-kind", "attraction")
+    map_drawn(page)
     expect(page.locator("#explore_results .tour-place-name")).to_have_text([PWNED])
     assert page.locator(".folium-map").get_attribute("id") == first_map
     assert maps_alive(page) == [1, 1]
