@@ -24,7 +24,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.auth import requires_login
+from app.accounts.auth import logged_in_user
 from app.accounts.rules import CurrentUser
 from app.catalog import admin_units
 from app.errors import PermissionDenied, ValidationFailed
@@ -166,9 +166,10 @@ def _visitor(request: Request[Any, Any, Any]) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
-def requires_place_owner(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    requires_login(connection, handler)
-    if not places.can_own_places(connection.scope["user"]):
+async def requires_place_owner(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    if not places.can_own_places(logged_in_user(connection)):
         raise PermissionDenied(_("Only producers, showroom operators and organizers keep places."))
 
 
