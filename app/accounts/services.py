@@ -23,6 +23,7 @@ from app.accounts.rules import (
     password_problem,
 )
 from app.db import table
+from app.db_direct import Direct
 from app.errors import Conflict, NotFound, PermissionDenied, TooManyRequests, ValidationFailed
 from app.i18n import LOCALES
 from app.i18n import gettext as _
@@ -55,7 +56,7 @@ def _now() -> dt.datetime:
 
 _tokens, _users, _memberships = table(ApiToken), table(User), table(Membership)
 # Built once: a Core statement made at import compiles once and skips the ORM on every API call.
-_TOKEN_USER = (
+_TOKEN_USER = Direct(
     select(
         _tokens.c.id.label("token_id"),
         _tokens.c.last_used_at,
@@ -76,7 +77,7 @@ _TOKEN_USER = (
         _users.c.is_active.is_(True),
     )
 )
-_TOKEN_USED = (
+_TOKEN_USED = Direct(
     update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 )
 
@@ -399,7 +400,7 @@ class TokenService:
         minutes."""
         if not plain.startswith(TOKEN_PREFIX):
             return None
-        rows = (await self.session.execute(_TOKEN_USER, {"token_hash": hash_token(plain)})).all()
+        rows = (await _TOKEN_USER.run(self.session, {"token_hash": hash_token(plain)})).all()
         if not rows:
             return None
         first = rows[0]
@@ -408,7 +409,7 @@ class TokenService:
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=dt.UTC)
         if last is None or now - last > dt.timedelta(minutes=5):
-            await self.session.execute(_TOKEN_USED, {"token_id": first.token_id, "now": now})
+            await _TOKEN_USED.run(self.session, {"token_id": first.token_id, "now": now})
         return make_current_user(
             first.user_id,
             first.email,

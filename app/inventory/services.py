@@ -28,6 +28,7 @@ from app.catalog import admin_units
 from app.catalog import rules as catalog_rules
 from app.catalog.models import Producer, Product
 from app.db import table
+from app.db_direct import Direct
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
 from app.i18n import number as format_number
@@ -75,22 +76,22 @@ class InsufficientStock(Conflict):
 _levels, _movements = table(StockLevel), table(StockMovement)
 _at = (_levels.c.product_id == bindparam("at_product")) & (_levels.c.location_id == bindparam("at_location"))
 # Built once (Core, bound by name): stock changes run on every sale, so they compile once and skip the ORM.
-_TAKE_IF_ENOUGH = (
+_TAKE_IF_ENOUGH = Direct(
     update(_levels)
     .where(_at, _levels.c.on_hand >= bindparam("by"))
     .values(on_hand=_levels.c.on_hand - bindparam("by"))
     .returning(_levels.c.on_hand)
 )
-_ADD = (
+_ADD = Direct(
     update(_levels)
     .where(_at)
     .values(on_hand=_levels.c.on_hand + bindparam("by"))
     .returning(_levels.c.on_hand)
 )
 # A no-op update locks the row, so the level read cannot change under the caller.
-_LOCK = update(_levels).where(_at).values(on_hand=_levels.c.on_hand).returning(_levels.c.on_hand)
-_SET = update(_levels).where(_at).values(on_hand=bindparam("to")).returning(_levels.c.on_hand)
-_RECORD = insert(_movements)
+_LOCK = Direct(update(_levels).where(_at).values(on_hand=_levels.c.on_hand).returning(_levels.c.on_hand))
+_SET = Direct(update(_levels).where(_at).values(on_hand=bindparam("to")).returning(_levels.c.on_hand))
+_RECORD = Direct(insert(_movements))
 _producers = table(Producer)
 _PRODUCER_ORG = select(_producers.c.organization_id).where(_producers.c.id == bindparam("producer"))
 _LOCATION_AND_ORG = (
@@ -135,8 +136,8 @@ class StockService:
         flagged: bool = False,
     ) -> None:
         note_stock_change(self.session, location_id, product_id, on_hand_after)
-        await self.session.execute(
-            _RECORD,
+        await _RECORD.run(
+            self.session,
             {
                 "product_id": product_id,
                 "location_id": location_id,
@@ -150,10 +151,8 @@ class StockService:
             },
         )
 
-    async def _level(self, stmt: Any, product_id: int, location_id: int, **values: int) -> int | None:
-        found = await self.session.execute(
-            stmt, {"at_product": product_id, "at_location": location_id, **values}
-        )
+    async def _level(self, stmt: Direct, product_id: int, location_id: int, **values: int) -> int | None:
+        found = await stmt.run(self.session, {"at_product": product_id, "at_location": location_id, **values})
         after = found.scalar_one_or_none()
         return None if after is None else int(after)
 

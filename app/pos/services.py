@@ -31,13 +31,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from app import audit
 from app.accounts.models import Organization, User
 from app.accounts.rules import CurrentUser
 from app.catalog.models import Combo, Producer, Product
-from app.db import table
+from app.db import as_read, loaded, table
+from app.db_direct import Direct
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
 from app.i18n import money
@@ -68,8 +68,8 @@ HISTORY_PAGE_SIZE = 30
 
 _sales, _registers, _shifts = table(Sale), table(Register), table(Shift)
 # Built once (Core, bound by name): every sale runs these, so they compile once and skip the ORM.
-_SALE_ID = select(_sales.c.id).where(_sales.c.uuid == bindparam("sale_uuid"))
-_NUMBER_AT = (
+_SALE_ID = Direct(select(_sales.c.id).where(_sales.c.uuid == bindparam("sale_uuid")))
+_NUMBER_AT = Direct(
     update(_registers)
     .where(
         _registers.c.id == bindparam("register"),
@@ -81,23 +81,25 @@ _NUMBER_AT = (
 )
 # FOR SHARE: a closing at this moment waits for the sale, or the sale finds the shift closed.
 _sale_lines, _components, _payments = table(SaleLine), table(SaleLineComponent), table(Payment)
-_INSERT_SALE = insert(_sales).returning(_sales.c.id)
-# Several rows in one statement; ids come back in the rows' order.
-_INSERT_LINES = insert(_sale_lines).returning(_sale_lines.c.id, sort_by_parameter_order=True)
-_INSERT_COMPONENTS = insert(_components).returning(_components.c.id, sort_by_parameter_order=True)
-_INSERT_PAYMENTS = insert(_payments).returning(_payments.c.id, sort_by_parameter_order=True)
-_MARK_SHORTFALL = update(_sales).where(_sales.c.id == bindparam("sale")).values(had_shortfall=True)
+_INSERT_SALE = Direct(insert(_sales).returning(_sales.c.id))
+# One row at a time (Direct.each): ids come back in the rows' order.
+_INSERT_LINE = Direct(insert(_sale_lines).returning(_sale_lines.c.id))
+_INSERT_COMPONENT = Direct(insert(_components).returning(_components.c.id))
+_INSERT_PAYMENT = Direct(insert(_payments).returning(_payments.c.id))
+_MARK_SHORTFALL = Direct(update(_sales).where(_sales.c.id == bindparam("sale")).values(had_shortfall=True))
 _products = table(Product)
 # What a sale line needs of a product (the ORM would also load its producer, group and long texts).
-_PRODUCTS_SOLD = select(
-    _products.c.id,
-    _products.c.producer_id,
-    _products.c.name_vi,
-    _products.c.name_en,
-    _products.c.price_vnd,
-    _products.c.is_active,
-).where(_products.c.id.in_(bindparam("ids", expanding=True)))
-_OPEN_SHIFT_ID = (
+_PRODUCTS_SOLD = Direct(
+    select(
+        _products.c.id,
+        _products.c.producer_id,
+        _products.c.name_vi,
+        _products.c.name_en,
+        _products.c.price_vnd,
+        _products.c.is_active,
+    ).where(_products.c.id.in_(bindparam("ids", expanding=True)))
+)
+_OPEN_SHIFT_ID = Direct(
     select(_shifts.c.id)
     .where(_shifts.c.register_id == bindparam("register"), _shifts.c.status == ShiftStatus.OPEN)
     .with_for_update(read=True)
@@ -241,15 +243,14 @@ class RegisterService:
         card checkout's sale takes its number even if the register closed since."""
         if register_id is None:
             register_id = (await self.default_for(location)).id
-        found = await self.session.execute(
-            _NUMBER_AT, {"register": register_id, "location": location.id, "closed_ok": closed_ok}
+        found = await _NUMBER_AT.run(
+            self.session, {"register": register_id, "location": location.id, "closed_ok": closed_ok}
         )
         row = found.one_or_none()
         if row is None:
             await self.for_sale(location, register_id, closed_ok=closed_ok)  # raises what is wrong
             raise ValidationFailed(_("This register is closed."))
-        register = Register(**row._asdict())
-        make_transient_to_detached(register)  # as read: no more SQL for it
+        register = loaded(Register, row._asdict())  # as read: no more SQL for it
         return register, register.next_receipt_no - 1
 
     async def open_shifts(self, register_ids: Sequence[int]) -> dict[int, Shift]:
@@ -552,7 +553,7 @@ class SaleService:
         with it). It pays the whole sale at the prices the checkout showed, and the goods are gone with the
         shopper, so a stock shortfall is recorded rather than refused — and so is a place or register closed
         since the checkout opened (refusing would leave the money taken, no sale and the stock held)."""
-        if (await self.session.execute(_SALE_ID, {"sale_uuid": payload.id})).first() is not None:
+        if (await _SALE_ID.run(self.session, {"sale_uuid": payload.id})).first() is not None:
             existing = await self.by_uuid(payload.id)
             assert existing is not None  # sales are never deleted
             return await self._stored(actor, existing)
@@ -617,14 +618,14 @@ class SaleService:
                     "updated_at": now,
                 }
                 # The unique UUID decides between two deliveries of the same sale: the second waits here.
-                sale_id = (await self.session.execute(_INSERT_SALE, row)).scalar_one()
-                sale = await self._write_lines(Sale(id=sale_id, **row), lines, totals.lines, now)
+                sale_id = (await _INSERT_SALE.run(self.session, row)).scalar_one()
+                sale = await self._write_lines(loaded(Sale, {"id": sale_id, **row}), lines, totals.lines, now)
                 if paid_by is None:
                     parts = [self._payment(sale_id, part, reference, actor, now) for part in settlement.parts]
-                    ids = (await self.session.execute(_INSERT_PAYMENTS, parts)).scalars().all()
-                    payments = [Payment(id=i, **part) for i, part in zip(ids, parts, strict=True)]
-                    for payment in payments:
-                        make_transient_to_detached(payment)
+                    ids = [row.id for row in await _INSERT_PAYMENT.each(self.session, parts)]
+                    payments = [
+                        loaded(Payment, {"id": i, **part}) for i, part in zip(ids, parts, strict=True)
+                    ]
                 else:
                     paid_by.sale_id = sale_id
                     payments = [paid_by]
@@ -645,7 +646,7 @@ class SaleService:
                     names=names,
                 )
                 if any(r.shortfall for r in removals):
-                    await self.session.execute(_MARK_SHORTFALL, {"sale": sale_id})
+                    await _MARK_SHORTFALL.run(self.session, {"sale": sale_id})
                     sale.had_shortfall = True
         except IntegrityError:
             stored = await self.by_uuid(payload.id)
@@ -662,9 +663,7 @@ class SaleService:
         offline joins the shift that was open when the register's clock says it was rung up — late: after
         that shift's Z report, in its addendum. The open shift wins over the register's clock, which may
         run behind. No shift then: no shift, as for any sale made with none open."""
-        shift_id = (
-            await self.session.execute(_OPEN_SHIFT_ID, {"register": register.id})
-        ).scalar_one_or_none()
+        shift_id = (await _OPEN_SHIFT_ID.run(self.session, {"register": register.id})).scalar_one_or_none()
         if shift_id is not None or not offline or client_at is None:
             return shift_id, False
         closed = await ShiftService(self.session).covering(register.id, client_at)
@@ -720,7 +719,7 @@ class SaleService:
             }
             for number, (line, amount) in enumerate(zip(lines, amounts, strict=True), start=1)
         ]
-        ids = (await self.session.execute(_INSERT_LINES, rows)).scalars().all()
+        ids = [row.id for row in await _INSERT_LINE.each(self.session, rows)]
         components = [
             {
                 "sale_line_id": line_id,
@@ -732,25 +731,22 @@ class SaleService:
             for line_id, line in zip(ids, lines, strict=True)
             for product_id, per_combo in line.components
         ]
-        component_ids = (
-            (await self.session.execute(_INSERT_COMPONENTS, components)).scalars().all() if components else []
-        )
+        component_ids = [row.id for row in await _INSERT_COMPONENT.each(self.session, components)]
         made = iter(zip(component_ids, components, strict=True))
-        sale.lines = [
-            SaleLine(
-                id=line_id,
-                **row,
-                components=[
-                    SaleLineComponent(id=i, **c) for i, c in itertools.islice(made, len(line.components))
-                ],
-            )
-            for line_id, row, line in zip(ids, rows, lines, strict=True)
-        ]
-        for line in sale.lines:
-            for component in line.components:
-                make_transient_to_detached(component)
-            make_transient_to_detached(line)
-        make_transient_to_detached(sale)
+        as_read(
+            sale,
+            lines=[
+                loaded(
+                    SaleLine,
+                    {"id": line_id, **row},
+                    components=[
+                        loaded(SaleLineComponent, {"id": i, **c})
+                        for i, c in itertools.islice(made, len(line.components))
+                    ],
+                )
+                for line_id, row, line in zip(ids, rows, lines, strict=True)
+            ],
+        )
         return sale
 
     @staticmethod
@@ -778,7 +774,7 @@ class SaleService:
         combo_ids = {li.combo_id for li in payload.lines if li.combo_id is not None}
         products: dict[int, Any] = {}  # rows of _PRODUCTS_SOLD
         if product_ids:
-            found = await self.session.execute(_PRODUCTS_SOLD, {"ids": sorted(product_ids)})
+            found = await _PRODUCTS_SOLD.run(self.session, {"ids": sorted(product_ids)})
             products = {p.id: p for p in found.all()}
         combos: dict[int, Combo] = {}
         if combo_ids:
