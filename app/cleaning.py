@@ -1,4 +1,5 @@
-"""Reading raw form or JSON input in the services: one way to take a text field, with its error."""
+"""Reading raw form or JSON input in the services: one way to take a text field (with its error) and one
+way to take a whole number."""
 
 from __future__ import annotations
 
@@ -24,3 +25,18 @@ def text_field(
     elif required and not value:
         errors[key] = _("This field is required.")
     return value
+
+
+def whole_number(value: Any, *, digits: int = 9) -> int | None:
+    """A positive whole number, given as an int or written in ASCII digits (at most `digits` of them, so a
+    number too large for the database never reaches it); None for anything else: a bool, a sign, a
+    decimal point, other scripts' digits, a blank. The caller says what is wrong in its own words."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 10**digits else None
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= digits):
+        return None
+    number = int(text)
+    return number if number > 0 else None

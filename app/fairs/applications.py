@@ -33,6 +33,7 @@ from app.catalog.models import OcopGroup, Producer, Product
 from app.catalog.ocop_groups import CURRENT_SCHEME
 from app.catalog.rules import CertificateStatus, certificate_status
 from app.catalog.services import today_vn
+from app.cleaning import whole_number
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.fairs import rules
 from app.fairs.access import PUBLIC_STATUSES, FairAccess
@@ -300,11 +301,6 @@ class ApplicationFields:
     answers: dict[int, str]
 
 
-def _small_int(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-
-
 def clean_answers(
     questions: Sequence[CallQuestion], raw: Mapping[int, str], *, submitting: bool
 ) -> tuple[dict[int, str], dict[str, str]]:
@@ -340,16 +336,16 @@ def clean_application(
     submitting: bool,
 ) -> tuple[ApplicationFields | None, dict[str, str]]:
     errors: dict[str, str] = {}
-    booth_type_id = _small_int(data.booth_type_id)
+    booth_type_id = whole_number(data.booth_type_id)
     if booth_type_id is None or booth_type_id not in set(booth_type_ids):
         errors["booth_type_id"] = _("Choose one of the booth types on offer.")
-    booth_count = _small_int(data.booth_count)
+    booth_count = whole_number(data.booth_count)
     if booth_count is None or not 1 <= booth_count <= max_booths:
         errors["booth_count"] = _("Ask for 1 to %(max)d booths.", max=max_booths)
     allowed = set(product_ids)
     chosen: list[int] = []
     for raw in data.product_ids:
-        product_id = _small_int(raw)
+        product_id = whole_number(raw)
         if product_id is None or product_id not in allowed:
             errors["product_id"] = _("Choose among this producer's products on sale.")
             break
@@ -902,7 +898,7 @@ class ApplicationService:
         producers = await self.producers_for(user)
         if not producers:
             raise PermissionDenied(_("Only a producer's vendors can apply for a booth."))
-        producer_id = _small_int(data.producer_id)
+        producer_id = whole_number(data.producer_id)
         if producer_id is None:
             if len(producers) != 1:
                 raise _invalid({"producer_id": _("Choose the producer that applies.")})

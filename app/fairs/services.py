@@ -29,7 +29,7 @@ from app.catalog import admin_units
 from app.catalog import rules as catalog_rules
 from app.catalog.models import OcopGroup, Producer, Product
 from app.catalog.services import GroupService, today_vn
-from app.cleaning import text_field
+from app.cleaning import text_field, whole_number
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.fairs import ical, rules
 from app.fairs.access import FairAccess
@@ -156,21 +156,6 @@ def parse_local(value: Any, timezone: str | None) -> tuple[dt.datetime | None, b
     return None, False
 
 
-def _small_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if (
-        isinstance(value, str)
-        and value.strip().isascii()
-        and value.strip().isdigit()
-        and len(value.strip()) < 9
-    ):
-        return int(value.strip())
-    return None
-
-
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -207,13 +192,13 @@ def clean_fair(
     venue_name = text_field(raw, "venue_name", 200, errors)
     address = text_field(raw, "address", 300, errors)
 
-    province_code = _small_int(raw.get("province_code"))
+    province_code = whole_number(raw.get("province_code"))
     if province_code is None:
         errors["province_code"] = _("Choose a province.")
     elif admin_units.province(province_code) is None:
         errors["province_code"] = _("This province does not exist.")
     ward_raw = raw.get("ward_code")
-    ward_code = None if ward_raw in (None, "") else _small_int(ward_raw)
+    ward_code = None if ward_raw in (None, "") else whole_number(ward_raw)
     if ward_raw not in (None, "") and ward_code is None:
         errors["ward_code"] = _("Choose a ward or commune from the list.")
     elif ward_code is not None and province_code is not None and "province_code" not in errors:
@@ -286,12 +271,12 @@ def clean_call(raw: Mapping[str, Any], fair: Fair) -> tuple[CallFields | None, d
     elif deadline is not None and deadline >= as_utc(fair.ends_at):
         errors["call_deadline"] = _("The deadline must come before the fair ends.")
     call_text = text_field(raw, "call_text", MAX_TEXT, errors)
-    booths = _small_int(raw.get("booths_per_producer"))
+    booths = whole_number(raw.get("booths_per_producer"))
     if booths is None or not 1 <= booths <= MAX_BOOTHS_PER_PRODUCER:
         errors["booths_per_producer"] = _(
             "Enter a whole number from 1 to %(max)d.", max=MAX_BOOTHS_PER_PRODUCER
         )
-    hold_days = _small_int(raw.get("hold_days"))
+    hold_days = whole_number(raw.get("hold_days"))
     if hold_days is None or not 1 <= hold_days <= MAX_HOLD_DAYS:
         errors["hold_days"] = _("Enter a whole number from 1 to %(max)d.", max=MAX_HOLD_DAYS)
     if errors:
@@ -564,7 +549,7 @@ class FairService:
     async def create(self, actor: CurrentUser, raw: Mapping[str, Any]) -> Fair:
         organizations = await self.organizations_for(actor)
         fields, errors = clean_fair(raw, DEFAULT_TIMEZONE)
-        organization_id = _small_int(raw.get("organization_id"))
+        organization_id = whole_number(raw.get("organization_id"))
         allowed = {org.id for org in organizations}
         if organization_id is None and len(organizations) == 1:
             organization_id = organizations[0].id

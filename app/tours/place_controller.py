@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.auth import logged_in_user
 from app.accounts.rules import CurrentUser
 from app.catalog import admin_units
+from app.cleaning import whole_number
 from app.errors import PermissionDenied, ValidationFailed
 from app.i18n import get_locale
 from app.i18n import gettext as _
@@ -300,7 +301,7 @@ class PlaceManageController(Controller):
         blocks: Sequence[str] = (),
     ) -> Template:
         service = PlaceService(tx)
-        province_code = places._small_int(form.province_code)
+        province_code = whole_number(form.province_code)
         return page(
             request,
             "tours/place_form.html.jinja",

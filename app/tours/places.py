@@ -31,7 +31,7 @@ from app.catalog import admin_units
 from app.catalog import rules as catalog_rules
 from app.catalog.models import Producer, Product
 from app.catalog.services import MediaService
-from app.cleaning import text_field
+from app.cleaning import text_field, whole_number
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.fairs import rules as fair_rules
 from app.fairs.models import Fair, FairStatus
@@ -112,21 +112,12 @@ def can_own_places(user: CurrentUser) -> bool:
 # --- cleaning input (pure) ---
 
 
-def _small_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 < value <= MAX_ID else None
-    text = value.strip() if isinstance(value, str) else ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 and int(text) > 0 else None
-
-
 def parse_owner(owner: Any) -> tuple[int | None, int | None]:
     """`producer:12` → (12, None); `organization:3` → (None, 3); anything else → (None, None)."""
     if not isinstance(owner, str):
         return None, None
     kind, _sep, raw_id = owner.strip().partition(":")
-    owner_id = _small_int(raw_id)
+    owner_id = whole_number(raw_id)
     if kind == "producer":
         return owner_id, None
     if kind == "organization":
@@ -181,13 +172,13 @@ def clean_place(raw: Mapping[str, Any], kind: PlaceKind) -> tuple[PlaceFields | 
     description = text_field(raw, "description", MAX_TEXT, errors)
     address = text_field(raw, "address", 300, errors)
 
-    province_code = _small_int(raw.get("province_code"))
+    province_code = whole_number(raw.get("province_code"))
     if province_code is None:
         errors["province_code"] = _("Choose a province.")
     elif admin_units.province(province_code) is None:
         errors["province_code"] = _("This province does not exist.")
     ward_raw = raw.get("ward_code")
-    ward_code = None if ward_raw in (None, "") else _small_int(ward_raw)
+    ward_code = None if ward_raw in (None, "") else whole_number(ward_raw)
     if ward_raw not in (None, "") and ward_code is None:
         errors["ward_code"] = _("Choose a ward or commune from the list.")
     elif ward_code is not None and province_code is not None and "province_code" not in errors:
@@ -217,7 +208,7 @@ def clean_place(raw: Mapping[str, Any], kind: PlaceKind) -> tuple[PlaceFields | 
 
     fair_id: int | None = None
     if kind == PlaceKind.FAIR_VENUE and raw.get("fair_id") not in (None, ""):
-        fair_id = _small_int(raw.get("fair_id"))
+        fair_id = whole_number(raw.get("fair_id"))
         if fair_id is None:
             errors["fair_id"] = _("Choose one of your fairs.")
 
