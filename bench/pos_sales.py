@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -233,6 +235,83 @@ async def drive(
     return latencies
 
 
+@contextlib.contextmanager
+def fresh_database(admin: str, workers: int) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """A new empty database beside `admin`'s (dropped afterwards), and the environment that serves the app
+    on it: its DSN, the environment, a scratch directory."""
+    name = f"chophien_bench_{secrets.token_hex(4)}"
+    dsn = admin.rsplit("/", 1)[0] + "/" + name
+    tmp = Path(tempfile.mkdtemp(prefix="chophien-bench-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://"),
+        "SECRET_KEY": "bench",
+        "VAR_DIR": str(tmp),
+        "CHANNELS_BACKEND": "postgres" if workers > 1 else "memory",
+    }
+
+    async def admin_sql(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    try:
+        yield dsn, env, tmp
+    finally:
+        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def served_rate(
+    target: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    token: str,
+    setup: dict[str, int],
+    registers: int,
+    seconds: float,
+    workers: int,
+) -> tuple[float, list[float]]:
+    """Serve `target` (uvicorn's app argument) with `workers` workers, warm it up, and have `registers`
+    registers post sales for `seconds`: sales per second and each sale's latency."""
+    products = list(range(setup["first"], setup["last"] + 1))
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *target,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=cwd,
+    )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        uvloop.run(drive(port, token, setup, products, registers, 2))  # warm-up
+        started = time.monotonic()
+        latencies = uvloop.run(drive(port, token, setup, products, registers, seconds))
+        return len(latencies) / (time.monotonic() - started), latencies
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -245,68 +324,18 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    name = f"chophien_bench_{secrets.token_hex(4)}"
-    admin = args.pg
-    dsn = admin.rsplit("/", 1)[0] + "/" + name
-    tmp = Path(tempfile.mkdtemp(prefix="chophien-bench-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://"),
-        "SECRET_KEY": "bench",
-        "VAR_DIR": str(tmp),
-        "CHANNELS_BACKEND": "postgres" if args.workers > 1 else "memory",
-    }
-
-    async def create() -> None:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(create())
-    server = None
-    try:
+    with fresh_database(args.pg, args.workers) as (dsn, env, tmp):
         token, setup = seed(env, dsn, args.registers)
-        products = list(range(setup["first"], setup["last"] + 1))
-
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.asgi:create_app",
-                "--factory",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-            cwd=ROOT,
+        app_rate, latencies = served_rate(
+            ["app.asgi:create_app", "--factory"],
+            env,
+            ROOT,
+            token,
+            setup,
+            args.registers,
+            args.seconds,
+            args.workers,
         )
-        base_url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        uvloop.run(drive(port, token, setup, products, args.registers, 2))  # warm-up
-        started = time.monotonic()
-        latencies = uvloop.run(drive(port, token, setup, products, args.registers, args.seconds))
-        elapsed = time.monotonic() - started
-        server.terminate()
-        server.wait(timeout=20)
-        server = None
-        app_rate = len(latencies) / elapsed
 
         def pgbench(name: str, script: str) -> float:
             path = tmp / f"{name}.sql"
@@ -356,11 +385,6 @@ def main() -> None:
             f"ratio app/pgbench = {app_rate / all_rate:.2f} (same statements), "
             f"{app_rate / writes_rate:.2f} (writes only)   (aim ≥ 0.5; p99 aim ≤ 50 ms)"
         )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        asyncio.run(drop())
 
 
 if __name__ == "__main__":

@@ -16,19 +16,15 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pos_sales import ROOT, seed
+from pos_sales import ROOT, fresh_database, seed
 
 Message = dict[str, Any]
 
@@ -153,25 +149,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    name = f"chophien_bench_{secrets.token_hex(4)}"
-    dsn = args.pg.rsplit("/", 1)[0] + "/" + name
-    env = {
-        **os.environ,
-        "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://"),
-        "SECRET_KEY": "bench",
-        "VAR_DIR": tempfile.mkdtemp(prefix="chophien-bench-"),
-    }
-    os.environ.update({"SECRET_KEY": env["SECRET_KEY"], "VAR_DIR": env["VAR_DIR"]})
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(args.pg)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
+    with fresh_database(args.pg, workers=1) as (dsn, env, _tmp):
+        os.environ.update({"SECRET_KEY": env["SECRET_KEY"], "VAR_DIR": env["VAR_DIR"]})
         token, setup = seed(env, dsn, 16)
         sys.path.insert(0, str(ROOT))
         import uvloop
@@ -180,8 +159,6 @@ def main() -> None:
         for request, ms in figures.items():
             print(f"{request:24} {ms:6.2f} ms CPU per request   ({args.sales} requests, one at a time)")
         print(f"ratio sale / healthz = {figures['POST /api/v1/sales'] / figures['GET /healthz']:.1f}")
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
