@@ -198,9 +198,13 @@ async def _driver(session: AsyncSession) -> tuple[Dialect, Any]:
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
         adapted: Any = raw.dbapi_connection
-        if adapted._transaction is None and not adapted.autocommit:
-            await adapted._start_transaction()
-        driver = adapted.driver_connection
+        # The adapter's own transaction handling is not public: should a SQLAlchemy release change it,
+        # the statements take the session's road (slower, still right) instead of failing.
+        start = getattr(adapted, "_start_transaction", None)
+        if start is not None and hasattr(adapted, "_transaction"):
+            if adapted._transaction is None and not adapted.autocommit:
+                await start()
+            driver = adapted.driver_connection
     session.info[_DRIVER] = (_innermost(session), connection.dialect, driver)
     return connection.dialect, driver
 

@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, NoResultFound
@@ -158,3 +159,15 @@ async def test_pending_changes_are_flushed_first_as_the_session_would(db: AsyncS
     )
     names = (await count.run(db, {"location": shop["location"].id})).scalars()
     assert names == ["Quầy chính", "Quầy mới"]
+
+
+async def test_on_postgresql_the_statements_take_the_driver_road(db: AsyncSession) -> None:
+    """Should a SQLAlchemy release change its asyncpg adapter, Direct falls back to the session (still
+    right, only slower): this says so, rather than the benchmark quietly losing its speed."""
+    shop = await pos_shop(db)
+    await PRODUCTS.run(db, {"ids": [shop["candy"].id]})
+    _transaction, dialect, driver = db.info["db_direct.driver"]
+    if dialect.name == "postgresql":
+        assert isinstance(driver, asyncpg.Connection)
+    else:
+        assert driver is None
