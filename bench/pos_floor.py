@@ -17,7 +17,6 @@ with, not a way to sell.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
@@ -29,7 +28,7 @@ import asyncpg
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pos_sales import ROOT, fresh_database, percentile, seed, served_rate
+from pos_sales import ROOT, fresh_database, percentile, seed, served_arguments, served_rate
 
 HERE = Path(__file__).resolve().parent
 
@@ -175,16 +174,7 @@ def litestar_app() -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--registers", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--pg", default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    )
-    args = parser.parse_args()
+    args = served_arguments(__doc__, seconds=15)
     with fresh_database(args.pg, args.workers) as (dsn, env, _tmp):
         token, setup = seed(env, dsn, args.registers)
         floor_env = {**env, "FLOOR_DSN": dsn, "PYTHONPATH": str(HERE)}

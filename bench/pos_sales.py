@@ -312,17 +312,20 @@ def served_rate(
         server.wait(timeout=20)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=20)
+def served_arguments(doc: str | None, *, seconds: float) -> argparse.Namespace:
+    """The command line of a benchmark that serves sales: --seconds, --registers, --workers, --pg."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=seconds)
     parser.add_argument("--registers", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--pg", default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = served_arguments(__doc__, seconds=20)
 
     with fresh_database(args.pg, args.workers) as (dsn, env, tmp):
         token, setup = seed(env, dsn, args.registers)

@@ -79,7 +79,6 @@ _NUMBER_AT = Direct(
     .values(next_receipt_no=_registers.c.next_receipt_no + 1)
     .returning(*_registers.c)
 )
-# FOR SHARE: a closing at this moment waits for the sale, or the sale finds the shift closed.
 _sale_lines, _components, _payments = table(SaleLine), table(SaleLineComponent), table(Payment)
 _INSERT_SALE = Direct(insert(_sales).returning(_sales.c.id))
 # One row at a time (Direct.each): ids come back in the rows' order.
@@ -99,6 +98,7 @@ _PRODUCTS_SOLD = Direct(
         _products.c.is_active,
     ).where(_products.c.id.in_(bindparam("ids", expanding=True)))
 )
+# FOR SHARE: a closing at this moment waits for the sale, or the sale finds the shift closed.
 _OPEN_SHIFT_ID = Direct(
     select(_shifts.c.id)
     .where(_shifts.c.register_id == bindparam("register"), _shifts.c.status == ShiftStatus.OPEN)
