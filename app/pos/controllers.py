@@ -297,6 +297,9 @@ class PosApiController(Controller):
         self, request: Request[Any, Any, Any], tx: AsyncSession, data: SaleIn
     ) -> Response[SaleOut]:
         view = await SaleService(tx).ring_up(_user(request), data)
+        # Committed before the answer is built: the sale's stock rows stay locked until the commit, and
+        # every register selling the same products waits for them.
+        await tx.commit()
         return Response(
             sale_out(request, view), status_code=HTTP_201_CREATED if view.created else HTTP_200_OK
         )

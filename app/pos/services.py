@@ -26,7 +26,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, bindparam, case, func, insert, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -69,6 +81,8 @@ HISTORY_PAGE_SIZE = 30
 _sales, _registers, _shifts = table(Sale), table(Register), table(Shift)
 # Built once (Core, bound by name): every sale runs these, so they compile once and skip the ORM.
 _SALE_ID = Direct(select(_sales.c.id).where(_sales.c.uuid == bindparam("sale_uuid")))
+# PostgreSQL: a lock on the sale's id for the rest of the transaction (see SaleService._claim).
+_CLAIM = Direct(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
 _NUMBER_AT = Direct(
     update(_registers)
     .where(
@@ -552,7 +566,11 @@ class SaleService:
         `paid_by`: a card payment that Stripe said succeeded (app/pos/card.py completes a card checkout
         with it). It pays the whole sale at the prices the checkout showed, and the goods are gone with the
         shopper, so a stock shortfall is recorded rather than refused — and so is a place or register closed
-        since the checkout opened (refusing would leave the money taken, no sale and the stock held)."""
+        since the checkout opened (refusing would leave the money taken, no sale and the stock held).
+
+        All or nothing with the caller's transaction: a refused sale has taken a receipt number, so the
+        caller rolls back (a request does; a savepoint here cost the sale path two round trips)."""
+        await self._claim(payload.id)
         if (await _SALE_ID.run(self.session, {"sale_uuid": payload.id})).first() is not None:
             existing = await self.by_uuid(payload.id)
             assert existing is not None  # sales are never deleted
@@ -589,71 +607,69 @@ class SaleService:
         now = _now()
         client_at = rules.client_time(payload.created_at, now)
         reference = rules.payment_reference(payload.id)
-        try:
-            async with self.session.begin_nested():
-                register, receipt_no = await registers.numbered_for_sale(
-                    location, payload.register_id, closed_ok=paid_by is not None
-                )
-                shift_id, late = await self._shift_for(register, payload.offline, client_at)
-                row: dict[str, Any] = {
-                    "uuid": payload.id,
-                    "location_id": location.id,
-                    "register_id": register.id,
-                    "shift_id": shift_id,
-                    "cashier_id": actor.id,
-                    "receipt_no": receipt_no,
-                    "status": SaleStatus.COMPLETED,
-                    "subtotal_vnd": totals.subtotal_vnd,
-                    "discount_vnd": totals.discount_vnd,
-                    "total_vnd": totals.total_vnd,
-                    "paid_vnd": settlement.paid_vnd,
-                    "change_vnd": settlement.change_vnd,
-                    "refunded_vnd": 0,
-                    "client_created_at": client_at,
-                    "offline": payload.offline,
-                    "late": late,
-                    "had_shortfall": False,
-                    "locale": payload.locale,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                # The unique UUID decides between two deliveries of the same sale: the second waits here.
-                sale_id = (await _INSERT_SALE.run(self.session, row)).scalar_one()
-                sale = await self._write_lines(loaded(Sale, {"id": sale_id, **row}), lines, totals.lines, now)
-                if paid_by is None:
-                    parts = [self._payment(sale_id, part, reference, actor, now) for part in settlement.parts]
-                    ids = [row.id for row in await _INSERT_PAYMENT.each(self.session, parts)]
-                    payments = [
-                        loaded(Payment, {"id": i, **part}) for i, part in zip(ids, parts, strict=True)
-                    ]
-                else:
-                    paid_by.sale_id = sale_id
-                    payments = [paid_by]
-                    await self.session.flush()
-                # Stock last: its rows stay locked until commit, so the less that follows, the less other
-                # registers selling the same products wait.
-                removals = await StockService(self.session).take_many(
-                    location.id,
-                    stock_rules.expand_combos(
-                        [(li.product_id, li.combo_id, li.quantity) for li in lines],
-                        {li.combo_id: li.components for li in lines if li.combo_id is not None},
-                    ),
-                    MovementKind.SALE,
-                    reason=_("Sale %(no)s", no=f"{register.name} #{receipt_no}"),
-                    reference=f"sale:{payload.id}",
-                    actor=actor,
-                    allow_shortfall=payload.offline or paid_by is not None,
-                    names=names,
-                )
-                if any(r.shortfall for r in removals):
-                    await _MARK_SHORTFALL.run(self.session, {"sale": sale_id})
-                    sale.had_shortfall = True
-        except IntegrityError:
-            stored = await self.by_uuid(payload.id)
-            if stored is None:
-                raise
-            return await self._stored(actor, stored)
+        register, receipt_no = await registers.numbered_for_sale(
+            location, payload.register_id, closed_ok=paid_by is not None
+        )
+        shift_id, late = await self._shift_for(register, payload.offline, client_at)
+        row: dict[str, Any] = {
+            "uuid": payload.id,
+            "location_id": location.id,
+            "register_id": register.id,
+            "shift_id": shift_id,
+            "cashier_id": actor.id,
+            "receipt_no": receipt_no,
+            "status": SaleStatus.COMPLETED,
+            "subtotal_vnd": totals.subtotal_vnd,
+            "discount_vnd": totals.discount_vnd,
+            "total_vnd": totals.total_vnd,
+            "paid_vnd": settlement.paid_vnd,
+            "change_vnd": settlement.change_vnd,
+            "refunded_vnd": 0,
+            "client_created_at": client_at,
+            "offline": payload.offline,
+            "late": late,
+            "had_shortfall": False,
+            "locale": payload.locale,
+            "created_at": now,
+            "updated_at": now,
+        }
+        sale_id = (await _INSERT_SALE.run(self.session, row)).scalar_one()
+        sale = await self._write_lines(loaded(Sale, {"id": sale_id, **row}), lines, totals.lines, now)
+        if paid_by is None:
+            parts = [self._payment(sale_id, part, reference, actor, now) for part in settlement.parts]
+            ids = [row.id for row in await _INSERT_PAYMENT.each(self.session, parts)]
+            payments = [loaded(Payment, {"id": i, **part}) for i, part in zip(ids, parts, strict=True)]
+        else:
+            paid_by.sale_id = sale_id
+            payments = [paid_by]
+            await self.session.flush()
+        # Stock last: its rows stay locked until commit, so the less that follows, the less other
+        # registers selling the same products wait.
+        removals = await StockService(self.session).take_many(
+            location.id,
+            stock_rules.expand_combos(
+                [(li.product_id, li.combo_id, li.quantity) for li in lines],
+                {li.combo_id: li.components for li in lines if li.combo_id is not None},
+            ),
+            MovementKind.SALE,
+            reason=_("Sale %(no)s", no=f"{register.name} #{receipt_no}"),
+            reference=f"sale:{payload.id}",
+            actor=actor,
+            allow_shortfall=payload.offline or paid_by is not None,
+            names=names,
+        )
+        if any(r.shortfall for r in removals):
+            await _MARK_SHORTFALL.run(self.session, {"sale": sale_id})
+            sale.had_shortfall = True
         return SaleView(sale, register, location, payments, created=True)
+
+    async def _claim(self, sale_uuid: uuid.UUID) -> None:
+        """Make two deliveries of one sale at once take turns: the second waits here until the first
+        commits, then finds it stored. On PostgreSQL a transaction-scoped advisory lock on the sale's id
+        (collisions of the 64-bit key only make two sales take turns); on SQLite the request's write lock,
+        taken at BEGIN, already does it."""
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            await _CLAIM.run(self.session, {"key": int.from_bytes(sale_uuid.bytes[:8], "big", signed=True)})
 
     async def _shift_for(
         self, register: Register, offline: bool, client_at: dt.datetime | None

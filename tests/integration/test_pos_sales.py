@@ -493,7 +493,7 @@ async def test_the_same_new_sale_sent_twice_at_once_is_applied_once(db: AsyncSes
             made = await SaleService(first).ring_up(vendor, payload)
 
             async def deliver_again() -> Any:
-                await _begin(second)  # SQLite: waits for the first; PostgreSQL: waits on the unique id
+                await _begin(second)  # SQLite: waits for the first; PostgreSQL: waits on the sale's lock
                 found = await SaleService(second).ring_up(vendor, payload)
                 await second.commit()
                 return found
