@@ -96,3 +96,28 @@ async def test_with_postgres_a_change_in_one_worker_reaches_another_over_one_kep
         finally:
             live.deactivate(publishing)
     assert [e["stock"] for e in events] == [{str(product_id): 3}, {str(product_id): 7}, {str(product_id): 8}]
+
+
+async def test_with_postgres_a_burst_of_updates_arrives_whole_and_in_order(db: AsyncSession) -> None:
+    """Publishes queue up while one is being sent and go out together (one statement): none is lost and
+    the order holds, across channels."""
+    if db.bind.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
+    dsn = get_settings().database_url.replace("postgresql+asyncpg://", "postgresql://")
+    publishing = ChannelsPlugin(backend=live.PgNotifyBackend(dsn), arbitrary_channels_allowed=True)
+    listening = ChannelsPlugin(backend=live.PgNotifyBackend(dsn), arbitrary_channels_allowed=True)
+    async with publishing, listening:
+        first = await listening.subscribe("stock.location.1")
+        second = await listening.subscribe("stock.location.2")
+        for n in range(40):
+            publishing.publish(
+                {"n": n}, ["stock.location.1", "stock.location.2"] if n % 2 else ["stock.location.1"]
+            )
+        got_first = [
+            json.loads(await asyncio.wait_for(anext(first.iter_events()), 5))["n"] for _ in range(40)
+        ]
+        got_second = [
+            json.loads(await asyncio.wait_for(anext(second.iter_events()), 5))["n"] for _ in range(20)
+        ]
+    assert got_first == list(range(40))
+    assert got_second == list(range(1, 40, 2))
