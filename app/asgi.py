@@ -12,7 +12,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.flash import FlashConfig, FlashPlugin
@@ -64,7 +64,12 @@ from app.fairs.dashboard_controller import FairDashboardApiController, FairDashb
 from app.fairs.floor_plan_controller import FloorPlanApiController, FloorPlanController
 from app.inventory.controllers import InventoryApiController, InventoryController
 from app.live import LiveController, make_channels_plugin
-from app.middleware import LocaleMiddleware, SecurityHeadersMiddleware, TokenAwareCSRFMiddleware
+from app.middleware import (
+    LocaleMiddleware,
+    SecurityHeadersMiddleware,
+    TokenAwareCSRFMiddleware,
+    TokenAwareSessionMiddleware,
+)
 from app.notify.controllers import NotificationController
 from app.payments.card_controllers import (
     BoothCardController,
@@ -240,7 +245,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         middleware=[
             SecurityHeadersMiddleware,
-            session_config.middleware,
+            DefineMiddleware(
+                TokenAwareSessionMiddleware, backend=ClientSideSessionBackend(config=session_config)
+            ),
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_cookie=session_config.key),
             DefineMiddleware(AuthMiddleware, session_maker=make_reader_sessions(alchemy_config)),
             LocaleMiddleware,

@@ -1,11 +1,14 @@
-"""Request-wide middleware: the locale of this request, CSRF (with the Bearer exemption), security headers."""
+"""Request-wide middleware: the locale of this request, the cookie session and CSRF (both with the Bearer
+exemption), security headers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.middleware.session.base import SessionMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.auth import is_bearer_request
@@ -76,7 +79,39 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
         await super().__call__(scope, receive, send)
 
 
+class TokenAwareSessionMiddleware(SessionMiddleware[Any]):
+    """Litestar's cookie session, left out of Bearer-token requests: they are judged by the token alone
+    (app.accounts.auth), so reading and re-signing a cookie would be wasted work on every API call. Their
+    session is an empty one that is never stored."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and is_bearer_request(scope):
+            scope["session"] = {}
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    headers = {
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "referrer-policy": "strict-origin-when-cross-origin",
+        "content-security-policy": CSP,
+        "permissions-policy": "camera=(self), geolocation=(self), microphone=()",
+    }
+    if https:
+        headers["strict-transport-security"] = "max-age=31536000"
+    return [(name.encode(), value.encode()) for name, value in headers.items()]
+
+
+# Made once: every response carries them.
+_SECURITY_HEADERS = {https: _security_headers(https) for https in (False, True)}
+
+
 class SecurityHeadersMiddleware:
+    """The security headers on every response, unless the handler set its own (a page may loosen its CSP)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -84,17 +119,14 @@ class SecurityHeadersMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        ours = _SECURITY_HEADERS[scope.get("scheme") == "https"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("Content-Security-Policy", CSP)
-                headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-                if scope.get("scheme") == "https":
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _value in headers}
+                headers.extend(header for header in ours if header[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

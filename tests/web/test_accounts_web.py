@@ -272,6 +272,33 @@ async def test_security_headers_are_sent(client: AsyncTestClient[Any]) -> None:
     assert "httponly" in response.headers.get("set-cookie", "").lower()
 
 
+async def test_a_bearer_request_leaves_the_cookie_session_alone(
+    client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    """The token alone judges a Bearer request: the browser's session is neither read nor re-sent."""
+    await make_user(db, "ha@example.com")
+    other = await make_user(db, "other@example.com")
+    await login(client, "ha@example.com")
+    session_cookie = client.cookies.get("chophien_session")
+    assert session_cookie
+    response = await client.get("/api/v1/me", headers=await api_token(db, other))
+    assert response.status_code == 200 and response.json()["email"] == "other@example.com"
+    assert "chophien_session" not in response.headers.get("set-cookie", "")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert client.cookies.get("chophien_session") == session_cookie
+    assert (await client.get("/api/v1/me")).json()["email"] == "ha@example.com"
+
+
+async def test_security_headers_are_sent_once(client: AsyncTestClient[Any]) -> None:
+    """Each default once (a response that sets its own, as the pay page its CSP, keeps it: test_pay_page)."""
+    from app.middleware import CSP
+
+    response = await client.get("/healthz")
+    assert response.headers.get_list("content-security-policy") == [CSP]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "strict-transport-security" not in response.headers  # plain HTTP here
+
+
 async def test_anonymous_api_write_is_401_not_a_csrf_refusal(client: AsyncTestClient[Any]) -> None:
     response = await client.post("/api/v1/products", json={"name_vi": "x"})
     assert response.status_code == 401
