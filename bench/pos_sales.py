@@ -279,20 +279,9 @@ def served_rate(
     products = list(range(setup["first"], setup["last"] + 1))
     port = free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            *target,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
+        # Served as `chophien serve` serves: each worker on its own socket, connections spread evenly.
+        [sys.executable, "-m", "app.serving", *target, "--port", str(port), "--workers", str(workers)],
+        env={**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))},
         cwd=cwd,
     )
     try:
