@@ -53,8 +53,8 @@ def loaded(model: type[M], values: Mapping[str, Any], **related: Any) -> M:
     obj: M = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     # Detached: it has an identity (so no session would INSERT it again) but no session. No change event
-    # fired, so it has no history to reset.
-    instance_state(obj).key = mapper.identity_key_from_instance(obj)
+    # fired, so it has no history to reset. Every model's primary key is its `id` (Base).
+    instance_state(obj).key = mapper.identity_key_from_primary_key((values["id"],))
     return as_read(obj, **related)
 
 
