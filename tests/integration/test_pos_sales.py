@@ -232,16 +232,16 @@ async def test_an_online_sale_short_of_stock_is_refused_and_writes_nothing(db: A
     vendor = await pos_actor(db, shop["vendor"])
     candy_id, location_id = s["candy"], s["location"]
     before = await counts(db)
-    with pytest.raises(InsufficientStock) as refused:
-        await SaleService(db).ring_up(
-            vendor,
-            sale_of(
-                s,
-                [SaleLineIn(quantity=1, product_id=s["oil"]), SaleLineIn(quantity=3, product_id=candy_id)],
-                [PaymentIn(method="cash", amount_vnd=500_000)],
-            ),
-        )
-    await db.rollback()
+    # A refused sale has written its first rows and taken a receipt number: the request's transaction
+    # rolls them back, so the refusal runs in one, as a request's does.
+    refused = await _refused_in_a_request(
+        vendor,
+        sale_of(
+            s,
+            [SaleLineIn(quantity=1, product_id=s["oil"]), SaleLineIn(quantity=3, product_id=candy_id)],
+            [PaymentIn(method="cash", amount_vnd=500_000)],
+        ),
+    )
     assert refused.value.extra == {"product_id": candy_id, "available": 2}
     assert "Kẹo dừa sáp" in refused.value.message
     assert await counts(db) == before
@@ -250,19 +250,30 @@ async def test_an_online_sale_short_of_stock_is_refused_and_writes_nothing(db: A
     register = await db.get(Register, s["register"], populate_existing=True)
     assert register is not None and register.next_receipt_no == 1  # the number was not used up
     # a combo short of a component names the component
-    with pytest.raises(InsufficientStock) as combo_short:
-        await SaleService(db).ring_up(
-            vendor,
-            sale_of(
-                s,
-                [SaleLineIn(quantity=2, combo_id=s["combo"])],
-                [PaymentIn(method="cash", amount_vnd=360_000)],
-            ),
-        )
-    await db.rollback()
+    combo_short = await _refused_in_a_request(
+        vendor,
+        sale_of(
+            s, [SaleLineIn(quantity=2, combo_id=s["combo"])], [PaymentIn(method="cash", amount_vnd=360_000)]
+        ),
+    )
     assert combo_short.value.extra == {"product_id": candy_id, "available": 2}
     assert "Kẹo dừa sáp" in combo_short.value.message
     assert await counts(db) == before
+
+
+async def _refused_in_a_request(actor: Any, payload: SaleIn) -> pytest.ExceptionInfo[InsufficientStock]:
+    """Ring up `payload` in a transaction of its own, begun as a request's is, expecting the refusal; the
+    transaction is rolled back, as the request's would be."""
+    engine = _engine()
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            await _begin(session)
+            with pytest.raises(InsufficientStock) as refused:
+                await SaleService(session).ring_up(actor, payload)
+            await session.rollback()
+    finally:
+        await engine.dispose()
+    return refused
 
 
 async def test_an_offline_sale_short_of_stock_is_accepted_and_flagged(db: AsyncSession) -> None:
