@@ -164,11 +164,18 @@ class Direct:
                 arguments.append((None, None, value if convert is None else convert(value)))
         # An INSERT's may include the primary key SQLAlchemy asks back on its own (implicit RETURNING).
         columns = list(compiled.effective_returning or statement.exported_columns)
-        results = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-        )
+        results = tuple(_result_processor(column.type, dialect) for column in columns)
         row = namedtuple("Row", [column.key for column in columns], rename=True)  # type: ignore[misc]
         return _Plan(state.statement, defaults, tuple(arguments), results, row)
+
+
+def _result_processor(kind: Any, dialect: Dialect) -> Convert:
+    try:
+        return kind.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
+    except (TypeError, exc.InvalidRequestError):
+        # The asyncpg dialect's numeric types choose by the result's type code, which SQLAlchemy learns
+        # from a cursor; asyncpg already returns a float column as float and a numeric one as Decimal.
+        return None
 
 
 def _default(default: Any) -> Any:

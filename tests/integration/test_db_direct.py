@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import instance_state
 from app.catalog.models import Product
 from app.db import loaded, table
 from app.db_direct import Direct
-from app.inventory.models import MovementKind, StockMovement
+from app.inventory.models import Location, MovementKind, StockMovement
 from app.pos.models import Register, Sale, SaleLine
 from tests.factories import pos_shop
 
@@ -53,6 +53,19 @@ async def test_rows_are_those_the_session_returns_whatever_the_length_of_a_list(
     assert (await PRODUCTS.run(db, {"ids": [-1]})).scalar_one_or_none() is None
     with pytest.raises(NoResultFound):
         (await PRODUCTS.run(db, {"ids": [-1]})).scalar_one()
+
+
+async def test_float_columns_read_as_the_session_reads_them(db: AsyncSession) -> None:
+    """asyncpg's numeric result types are chosen by the result's type code, which Direct does not know."""
+    shop = await pos_shop(db)
+    location = shop["location"]
+    location.latitude, location.longitude = 10.2415, 106.3759
+    await db.flush()
+    places = table(Location)
+    statement = select(places.c.id, places.c.latitude, places.c.longitude).where(places.c.id == location.id)
+    direct = (await Direct(statement).run(db)).one_or_none()
+    assert direct is not None and direct._asdict() == (await db.execute(statement)).one()._asdict()
+    assert (direct.latitude, direct.longitude) == (10.2415, 106.3759)
 
 
 async def test_column_defaults_constants_and_enums_are_applied(db: AsyncSession) -> None:
