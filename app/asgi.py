@@ -249,7 +249,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 TokenAwareSessionMiddleware, backend=ClientSideSessionBackend(config=session_config)
             ),
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf_config, session_cookie=session_config.key),
-            DefineMiddleware(AuthMiddleware, session_maker=make_reader_sessions(alchemy_config)),
+            DefineMiddleware(
+                AuthMiddleware, alchemy=alchemy_config, reader_sessions=make_reader_sessions(alchemy_config)
+            ),
             LocaleMiddleware,
         ],
         template_config=template_config,

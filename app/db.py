@@ -139,9 +139,9 @@ def make_sqlalchemy_plugin(config: SQLAlchemyAsyncConfig) -> SQLAlchemyPlugin:
 
 
 def make_reader_sessions(config: SQLAlchemyAsyncConfig) -> async_sessionmaker[AsyncSession]:
-    """Sessions for the single reads that run before every request (who is calling). On PostgreSQL they
-    run in autocommit: one statement, no BEGIN and COMMIT round trips around it. SQLite keeps the app's
-    own transaction handling (app.db above)."""
+    """Sessions for the short writes made after a request, outside its transaction (a token's last use).
+    On PostgreSQL they run in autocommit: one statement, no BEGIN and COMMIT round trips around it. SQLite
+    keeps the app's own transaction handling (app.db above)."""
     engine = config.get_engine()
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -151,16 +151,28 @@ def make_reader_sessions(config: SQLAlchemyAsyncConfig) -> async_sessionmaker[As
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+async def begin_request(session: AsyncSession, method: str) -> None:
+    """Begin the request's transaction. A request that may write takes SQLite's write lock at once (see
+    `_sqlite_begin`); on PostgreSQL BEGIN goes out with the first statement."""
+    if method not in SAFE_METHODS:
+        await session.connection(execution_options={"sqlite_begin_immediate": True})
+
+
 async def provide_transaction(
     db_session: AsyncSession, request: Request[Any, Any, Any]
 ) -> AsyncGenerator[AsyncSession, None]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises.
+    """One transaction per request: committed when the handler returns, rolled back when it raises. The
+    caller check (app.accounts.auth) may have begun it on this same session; a handler may commit early
+    (the sale path does, to let go of its stock rows sooner).
 
     A commit error surfaces as an error response instead of being lost after a success was sent.
     """
+    if not db_session.in_transaction():
+        await begin_request(db_session, request.method)
+    try:
+        yield db_session
+    except BaseException:
+        await db_session.rollback()
+        raise
     if db_session.in_transaction():
         await db_session.commit()
-    async with db_session.begin():
-        if request.method not in SAFE_METHODS:
-            await db_session.connection(execution_options={"sqlite_begin_immediate": True})
-        yield db_session

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -361,6 +362,12 @@ class OrganizationService:
         return org
 
 
+@dataclass(frozen=True)
+class TokenCaller:
+    user: CurrentUser
+    stale_token_id: int | None  # the token, when its last use is due to be written down
+
+
 class TokenService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -394,23 +401,20 @@ class TokenService:
             token.revoked_at = _now()
             await audit.record(self.session, user, "accounts.token.revoked", "api_token", token.id)
 
-    async def current_user_for(self, plain: str) -> CurrentUser | None:
-        """Who a live token belongs to (an active user), with their roles. It runs on every API call, so it
-        is one prepared Core query (no ORM objects), and `last_used_at` is written at most every five
-        minutes."""
+    async def caller(self, plain: str) -> TokenCaller | None:
+        """Who a live token belongs to (an active user), with their roles, and whether its `last_used_at`
+        is due (written at most every five minutes, by `mark_used`). It runs on every API call, so it is
+        one prepared Core query (no ORM objects) and writes nothing."""
         if not plain.startswith(TOKEN_PREFIX):
             return None
         rows = (await _TOKEN_USER.run(self.session, {"token_hash": hash_token(plain)})).all()
         if not rows:
             return None
         first = rows[0]
-        now = _now()
         last = first.last_used_at
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=dt.UTC)
-        if last is None or now - last > dt.timedelta(minutes=5):
-            await _TOKEN_USED.run(self.session, {"token_id": first.token_id, "now": now})
-        return make_current_user(
+        user = make_current_user(
             first.user_id,
             first.email,
             first.name,
@@ -418,3 +422,8 @@ class TokenService:
             first.session_version,
             [(row.role, row.organization_id, row.producer_id) for row in rows if row.role is not None],
         )
+        due = last is None or _now() - last > dt.timedelta(minutes=5)
+        return TokenCaller(user, first.token_id if due else None)
+
+    async def mark_used(self, token_id: int) -> None:
+        await _TOKEN_USED.run(self.session, {"token_id": token_id, "now": _now()})

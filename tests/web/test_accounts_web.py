@@ -272,6 +272,33 @@ async def test_security_headers_are_sent(client: AsyncTestClient[Any]) -> None:
     assert "httponly" in response.headers.get("set-cookie", "").lower()
 
 
+async def test_a_tokens_last_use_is_written_after_the_answer_at_most_every_five_minutes(
+    client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    import datetime as dt
+
+    user = await make_user(db, "ha@example.com")
+    headers = await api_token(db, user)
+    token = (await db.scalars(select(ApiToken))).one()
+    assert token.last_used_at is None
+
+    async def last_used() -> dt.datetime | None:
+        await db.refresh(token)
+        return token.last_used_at
+
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    first = await last_used()
+    assert first is not None
+    # A refused request counts as a use too: the stamp is not part of the request's transaction.
+    assert (await client.post("/api/v1/sales", json={}, headers=headers)).status_code == 400
+    assert await last_used() == first  # within five minutes: not written again
+    token.last_used_at = first - dt.timedelta(minutes=6)
+    await db.commit()
+    assert (await client.post("/api/v1/sales", json={}, headers=headers)).status_code == 400
+    later = await last_used()
+    assert later is not None and later > first
+
+
 async def test_a_bearer_request_leaves_the_cookie_session_alone(
     client: AsyncTestClient[Any], db: AsyncSession
 ) -> None:
