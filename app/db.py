@@ -23,6 +23,7 @@ from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.pool import NullPool, Pool
 
@@ -50,6 +51,8 @@ def loaded(model: type[M], values: Mapping[str, Any], **related: Any) -> M:
     wrote with Core statements. The values go straight into its state: setting them through the
     constructor fires a change event per attribute, which cost more than the INSERT itself."""
     mapper = model.__mapper__
+    if not mapper.configured:  # a process's first ORM use may be this, before any query or constructor
+        configure_mappers()
     obj: M = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     # Detached: it has an identity (so no session would INSERT it again) but no session. No change event
