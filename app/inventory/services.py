@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,6 +92,39 @@ _ADD = Direct(
 _LOCK = Direct(update(_levels).where(_at).values(on_hand=_levels.c.on_hand).returning(_levels.c.on_hand))
 _SET = Direct(update(_levels).where(_at).values(on_hand=bindparam("to")).returning(_levels.c.on_hand))
 _RECORD = Direct(insert(_movements))
+# PostgreSQL: the take and its ledger row in one round trip, so the row stays locked for less time while
+# other registers wait for it. No row back: not enough (or no level row); `take` then goes the long way.
+_taken = (
+    update(_levels)
+    .where(_at, _levels.c.on_hand >= bindparam("by"))
+    .values(on_hand=_levels.c.on_hand - bindparam("by"), updated_at=bindparam("now"))
+    .returning(_levels.c.on_hand)
+    .cte("taken")
+)
+_TAKE_AND_RECORD = Direct(
+    insert(_movements)
+    .from_select(
+        [
+            "product_id", "location_id", "kind", "quantity", "on_hand_after", "reason", "reference",
+            "actor_id", "flagged", "created_at", "updated_at",
+        ],
+        select(
+            bindparam("at_product", type_=_movements.c.product_id.type),
+            bindparam("at_location", type_=_movements.c.location_id.type),
+            bindparam("kind", type_=_movements.c.kind.type),
+            -bindparam("by", type_=_movements.c.quantity.type),
+            _taken.c.on_hand,
+            bindparam("reason", type_=_movements.c.reason.type),
+            bindparam("reference", type_=_movements.c.reference.type),
+            bindparam("actor_id", type_=_movements.c.actor_id.type),
+            false(),
+            bindparam("now", type_=_movements.c.created_at.type),
+            bindparam("now", type_=_movements.c.updated_at.type),
+        ).select_from(_taken),
+        include_defaults=False,
+    )
+    .returning(_movements.c.on_hand_after)
+)  # fmt: skip
 _producers = table(Producer)
 _PRODUCER_ORG = select(_producers.c.organization_id).where(_producers.c.id == bindparam("producer"))
 _LOCATION_AND_ORG = (
@@ -110,6 +143,10 @@ _PLACE_TO_SELL = Direct(
 class StockService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    def _one_round_trip(self) -> bool:
+        """SQLite has no UPDATE inside a WITH: there the take and its ledger row are two statements."""
+        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
 
     async def _ensure_level(self, product_id: int, location_id: int) -> None:
         """Create the (product, location) level at zero if it does not exist, safely under concurrency."""
@@ -205,7 +242,26 @@ class StockService:
         if quantity <= 0 or kind not in OUTGOING:
             raise ValueError("take takes a positive quantity and an outgoing kind")
         # The common case is one statement; a missing level row is made only when it did not match.
-        after = await self._level(_TAKE_IF_ENOUGH, product_id, location_id, by=quantity)
+        if self._one_round_trip():
+            taken = await _TAKE_AND_RECORD.run(
+                self.session,
+                {
+                    "at_product": product_id,
+                    "at_location": location_id,
+                    "by": quantity,
+                    "kind": kind,
+                    "reason": reason[:300],
+                    "reference": reference[:100],
+                    "actor_id": actor.id if actor else None,
+                    "now": _now(),
+                },
+            )
+            after = taken.scalar_one_or_none()
+            if after is not None:
+                note_stock_change(self.session, location_id, product_id, after)
+                return Removal(product_id, quantity, 0, after)
+        else:
+            after = await self._level(_TAKE_IF_ENOUGH, product_id, location_id, by=quantity)
         if after is not None:
             await self._record(
                 product_id,
