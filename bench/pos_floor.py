@@ -4,12 +4,12 @@
 
 `pos_sales.py` compares the app with pgbench. This one asks where the app's distance from pgbench comes
 from: a bare ASGI function and a bare Litestar app (one handler, msgspec body) serve `POST /api/v1/sales`
-with asyncpg directly, sending the same statements the app sends for a one-line cash sale (the token check,
-then in one transaction the lock on the sale's id, the replay check, the place, the product, the register's
-number, the open shift, the sale, its line and payment, the stock and its ledger row). Same seed, same load
-generator, same uvicorn workers, same database. Prints each one's sales/s, p50 and p99, and the app's
-ratio to each: what the framework costs, and what the app adds on top of it. The database is dropped at
-the end.
+with asyncpg directly, sending the same statements the app sends for a one-line cash sale (in one
+transaction: the token check, the lock on the sale's id, the replay check, the place, the product, the
+register's number, the open shift, the sale, its line and payment, the stock with its ledger row in one
+statement). Same seed, same load generator, same workers (served as `chophien serve` serves), same
+database. Prints each one's sales/s, p50 and p99, and the app's ratio to each: what the framework costs,
+and what the app adds on top of it. The database is dropped at the end.
 
 The bare servers check nothing and write only what a plain cash sale writes: they are a floor to compare
 with, not a way to sell.
@@ -58,11 +58,12 @@ LINE = """INSERT INTO sale_line (sale_id, line_no, product_id, combo_id, name, q
 PAYMENT = """INSERT INTO payment (sale_id, assignment_id, method, status, amount_vnd, tendered_vnd, change_vnd,
   refunded_vnd, provider_reference, created_by, checkout_id, pay_token, failure_message, created_at, updated_at)
   VALUES ($1, NULL, 'cash', 'succeeded', $2, $3, $4, 0, '', NULL, NULL, NULL, '', now(), now()) RETURNING id"""
-TAKE = """UPDATE stock_level SET on_hand = on_hand - $3, updated_at = now()
-  WHERE product_id = $1 AND location_id = $2 AND on_hand >= $3 RETURNING on_hand"""
-RECORD = """INSERT INTO stock_movement (product_id, location_id, kind, quantity, on_hand_after, reason,
-  reference, actor_id, flagged, created_at, updated_at)
-  VALUES ($1, $2, 'sale', $3, $4, '', $5, NULL, false, now(), now()) RETURNING id"""
+TAKE_AND_RECORD = """WITH taken AS (UPDATE stock_level SET on_hand = on_hand - $3, updated_at = now()
+  WHERE product_id = $1 AND location_id = $2 AND on_hand >= $3 RETURNING on_hand)
+  INSERT INTO stock_movement (product_id, location_id, kind, quantity, on_hand_after, reason, reference,
+  actor_id, flagged, created_at, updated_at)
+  SELECT $1, $2, 'sale', -$3, taken.on_hand, '', $4, NULL, false, now(), now() FROM taken
+  RETURNING on_hand_after"""
 
 
 class LineIn(msgspec.Struct):
@@ -96,33 +97,29 @@ async def _open_pool() -> None:
 
 async def _sell(authorization: bytes, sale: SaleIn) -> dict[str, Any] | None:
     """The sale's statements, one after another, as the app sends them."""
-    async with _pool.acquire() as conn:
-        if (
-            await conn.fetchrow(WHO_CALLS, hashlib.sha256(authorization.removeprefix(b"Bearer ")).hexdigest())
-            is None
-        ):
+    line, paid = sale.lines[0], sale.payments[0]
+    async with _pool.acquire() as conn, conn.transaction():
+        caller = hashlib.sha256(authorization.removeprefix(b"Bearer ")).hexdigest()
+        if await conn.fetchrow(WHO_CALLS, caller) is None:
             return None
-        line, paid = sale.lines[0], sale.payments[0]
-        async with conn.transaction():
-            await conn.fetchval(CLAIM, int.from_bytes(sale.id.bytes[:8], "big", signed=True))
-            await conn.fetchval(SALE_ID, sale.id)
-            await conn.fetchrow(PLACE, sale.location_id)
-            product = (await conn.fetch(PRODUCTS, [li.product_id for li in sale.lines]))[0]
-            register = await conn.fetchrow(NUMBER, sale.register_id, sale.location_id)
-            await conn.fetchval(SHIFT, sale.register_id)
-            total = product["price_vnd"] * line.quantity
-            change = paid.amount_vnd - total
-            sale_id = await conn.fetchval(
-                SALE, sale.id, sale.location_id, sale.register_id, register["receipt_no"], total,
-                paid.amount_vnd, change,
-            )  # fmt: skip
-            await conn.fetchval(LINE, sale_id, product["id"], product["name_vi"], line.quantity,
-                                product["price_vnd"], total)  # fmt: skip
-            await conn.fetchval(PAYMENT, sale_id, paid.amount_vnd, paid.tendered_vnd, change)
-            after = await conn.fetchval(TAKE, product["id"], sale.location_id, line.quantity)
-            await conn.fetchval(
-                RECORD, product["id"], sale.location_id, -line.quantity, after, f"sale:{sale.id}"
-            )
+        await conn.fetchval(CLAIM, int.from_bytes(sale.id.bytes[:8], "big", signed=True))
+        await conn.fetchval(SALE_ID, sale.id)
+        await conn.fetchrow(PLACE, sale.location_id)
+        product = (await conn.fetch(PRODUCTS, [li.product_id for li in sale.lines]))[0]
+        register = await conn.fetchrow(NUMBER, sale.register_id, sale.location_id)
+        await conn.fetchval(SHIFT, sale.register_id)
+        total = product["price_vnd"] * line.quantity
+        change = paid.amount_vnd - total
+        sale_id = await conn.fetchval(
+            SALE, sale.id, sale.location_id, sale.register_id, register["receipt_no"], total,
+            paid.amount_vnd, change,
+        )  # fmt: skip
+        await conn.fetchval(LINE, sale_id, product["id"], product["name_vi"], line.quantity,
+                            product["price_vnd"], total)  # fmt: skip
+        await conn.fetchval(PAYMENT, sale_id, paid.amount_vnd, paid.tendered_vnd, change)
+        await conn.fetchval(
+            TAKE_AND_RECORD, product["id"], sale.location_id, line.quantity, f"sale:{sale.id}"
+        )
     return {
         "id": str(sale.id),
         "receipt_no": register["receipt_no"],
