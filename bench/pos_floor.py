@@ -183,7 +183,7 @@ def main() -> None:
         }
         rates: dict[str, float] = {}
         for name, (target, run_env, cwd) in runs.items():
-            rate, latencies = served_rate(
+            rate, latencies, _per_register = served_rate(
                 target, run_env, cwd, token, setup, args.registers, args.seconds, args.workers
             )
             rates[name] = rate
