@@ -25,6 +25,7 @@ from app.i18n import gettext as _
 
 SESSION_USER_KEY = "uid"
 SESSION_VERSION_KEY = "ver"
+STATIC_PREFIX = "/static/"
 
 
 class AuthMiddleware:
@@ -46,7 +47,8 @@ class AuthMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        credential = _credential(scope)
+        # Static files need nobody: no session, no transaction for a logged-in browser's every asset.
+        credential = None if scope["path"].startswith(STATIC_PREFIX) else _credential(scope)
         session = None
         caller: Caller = None, None, None
         try:

@@ -316,6 +316,31 @@ async def test_a_bearer_request_leaves_the_cookie_session_alone(
     assert (await client.get("/api/v1/me")).json()["email"] == "ha@example.com"
 
 
+async def test_a_static_file_for_a_logged_in_browser_asks_the_database_nothing(
+    client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    await make_user(db, "ha@example.com")
+    await login(client, "ha@example.com")
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        asset = await client.get("/static/css/app.css")
+        assert asset.status_code == 200
+        assert statements == []
+        page = await client.get("/account")
+        assert page.status_code == 200
+        assert any("user_account" in sql for sql in statements)  # a page does look the caller up
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
 async def test_security_headers_are_sent_once(client: AsyncTestClient[Any]) -> None:
     """Each default once (a response that sets its own, as the pay page its CSP, keeps it: test_pay_page)."""
     from app.middleware import CSP
