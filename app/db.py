@@ -141,6 +141,12 @@ def make_sqlalchemy_plugin(config: SQLAlchemyAsyncConfig) -> SQLAlchemyPlugin:
     return SQLAlchemyPlugin(config=config)
 
 
+def on_postgresql(session: AsyncSession) -> bool:
+    """Whether the session's database is PostgreSQL (the other is SQLite), for the few statements that
+    differ between them."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def make_reader_sessions(config: SQLAlchemyAsyncConfig) -> async_sessionmaker[AsyncSession]:
     """Sessions for the short writes made after a request, outside its transaction (a token's last use).
     On PostgreSQL they run in autocommit: one statement, no BEGIN and COMMIT round trips around it. SQLite

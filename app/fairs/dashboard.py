@@ -47,6 +47,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.rules import CurrentUser
 from app.catalog.models import ComboItem, OcopGroup, Producer, Product
+from app.db import on_postgresql
 from app.fairs.access import FairAccess
 from app.fairs.models import (
     Application,
@@ -236,8 +237,7 @@ def hour_label(start: dt.datetime) -> str:
 
 def _epoch_seconds(session: AsyncSession, moment: ColumnElement[dt.datetime]) -> ColumnElement[int]:
     """Whole seconds since 1970 (UTC) of a stored time. SQLite keeps UTC text; PostgreSQL a timestamptz."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    if dialect == "postgresql":
+    if on_postgresql(session):
         return cast(func.floor(extract("epoch", moment)), BigInteger)
     return cast(func.strftime("%s", moment), BigInteger)
 

@@ -27,7 +27,7 @@ from app.accounts.rules import CurrentUser, can_manage_producer
 from app.catalog import admin_units
 from app.catalog import rules as catalog_rules
 from app.catalog.models import Producer, Product
-from app.db import loaded, table
+from app.db import loaded, on_postgresql, table
 from app.db_direct import Direct
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
@@ -140,18 +140,18 @@ _PLACE_TO_SELL = Direct(
 )
 
 
+def _told(reason: str, reference: str, actor: CurrentUser | None) -> dict[str, Any]:
+    """A ledger row's why, what for and who, cut to their columns' sizes."""
+    return {"reason": reason[:300], "reference": reference[:100], "actor_id": actor.id if actor else None}
+
+
 class StockService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _one_round_trip(self) -> bool:
-        """SQLite has no UPDATE inside a WITH: there the take and its ledger row are two statements."""
-        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
-
     async def _ensure_level(self, product_id: int, location_id: int) -> None:
         """Create the (product, location) level at zero if it does not exist, safely under concurrency."""
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = pg_insert if on_postgresql(self.session) else sqlite_insert
         stmt = (
             insert(StockLevel)
             .values(product_id=product_id, location_id=location_id, on_hand=0)
@@ -187,10 +187,8 @@ class StockService:
                 "kind": kind,
                 "quantity": quantity,
                 "on_hand_after": on_hand_after,
-                "reason": reason[:300],
-                "reference": reference[:100],
-                "actor_id": actor.id if actor else None,
                 "flagged": flagged,
+                **_told(reason, reference, actor),
             },
         )
 
@@ -242,7 +240,8 @@ class StockService:
         if quantity <= 0 or kind not in OUTGOING:
             raise ValueError("take takes a positive quantity and an outgoing kind")
         # The common case is one statement; a missing level row is made only when it did not match.
-        if self._one_round_trip():
+        # SQLite has no UPDATE inside a WITH: there the take and its ledger row are two statements.
+        if on_postgresql(self.session):
             taken = await _TAKE_AND_RECORD.run(
                 self.session,
                 {
@@ -250,10 +249,8 @@ class StockService:
                     "at_location": location_id,
                     "by": quantity,
                     "kind": kind,
-                    "reason": reason[:300],
-                    "reference": reference[:100],
-                    "actor_id": actor.id if actor else None,
                     "now": _now(),
+                    **_told(reason, reference, actor),
                 },
             )
             after = taken.scalar_one_or_none()

@@ -48,7 +48,7 @@ from app import audit
 from app.accounts.models import Organization, User
 from app.accounts.rules import CurrentUser
 from app.catalog.models import Combo, Producer, Product
-from app.db import as_read, loaded, table
+from app.db import as_read, loaded, on_postgresql, table
 from app.db_direct import Direct
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import gettext as _
@@ -149,8 +149,7 @@ def _fields_error(error: rules.SaleRuleError) -> ValidationFailed:
 
 
 def _insert_for(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+    return pg_insert if on_postgresql(session) else sqlite_insert
 
 
 def _now() -> dt.datetime:
@@ -668,7 +667,7 @@ class SaleService:
         commits, then finds it stored. On PostgreSQL a transaction-scoped advisory lock on the sale's id
         (collisions of the 64-bit key only make two sales take turns); on SQLite the request's write lock,
         taken at BEGIN, already does it."""
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+        if on_postgresql(self.session):
             await _CLAIM.run(self.session, {"key": int.from_bytes(sale_uuid.bytes[:8], "big", signed=True)})
 
     async def _shift_for(
