@@ -65,7 +65,7 @@ def migrate() -> None:
 @click.option("--workers", default=1, type=int, show_default=True)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve the web app with uvicorn (several workers: each on its own socket, see app.serving)."""
+    """Serve the web app with uvicorn (several workers share the connections evenly, see app.serving)."""
     from app.serving import serve as serve_app
 
     serve_app(

@@ -1,26 +1,35 @@
 """Serving with several worker processes that share the connections evenly.
 
-uvicorn's own workers share one listening socket, and a worker that wakes up accepts every connection
-waiting at that moment. Registers keep their connection open while they sell, so when several connect at
-once one worker can end up with nearly all of them — busy on one core while another worker idles (the
-sales benchmark, 16 registers and 2 workers, measured anything from 280 to 435 sales/s for the same code,
-as the connections happened to fall). On Linux each worker here listens on its own socket bound to the
-same address with SO_REUSEPORT, and the kernel spreads new connections across the sockets. Elsewhere, and
-with one worker or `reload`, it is uvicorn's usual serving.
+Registers keep their connection open while they sell, so how the connections fall between the workers
+decides how busy each one is. uvicorn's own workers share one listening socket, and a worker that wakes up
+accepts every connection waiting at that moment: 16 registers connecting at once could all land on one
+worker (the sales benchmark measured 280 to 435 sales/s for the same code). Sockets of their own
+(SO_REUSEPORT) let the kernel hash each connection to a worker at random: an 11/5 split came as often as
+8/8, and the busier worker's registers waited twice as long.
+
+Here the workers share one listening socket and follow the least-connections rule of load balancers: the
+worker holding the fewest connections accepts the next one. Each worker's count of connections is in
+shared memory. A busier worker leaves a waiting connection to the least busy one for `DEFER_SECONDS`, then
+takes it itself: the least busy one may be stuck in a long request, and no connection waits for it.
 
 `python -m app.serving MODULE:APP [--factory] [--host H] [--port P] [--workers N]` serves any ASGI app this
-way (the benchmarks serve bare apps beside ours); `chophien serve` serves ours.
+way (the benchmarks serve bare apps beside ours); `chophien serve` serves ours. With one worker, with
+`reload`, and on Windows it is uvicorn's usual serving.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
@@ -29,25 +38,132 @@ import uvicorn
 
 log = logging.getLogger("app.serving")
 QUICK_EXIT_SECONDS = 5.0  # a worker that dies this soon after starting will not do better when restarted
+DEFER_SECONDS = 0.05  # how long a busier worker leaves a waiting connection to the least busy one
+NOT_ACCEPTING = 2**31 - 1  # the count of a worker that is starting or gone: never the least busy
+BACKLOG = 2048  # uvicorn's
 
 
 def can_balance() -> bool:
-    """SO_REUSEPORT spreads connections across sockets on Linux only (BSD and macOS let the last one win)."""
-    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+    """Workers share a socket passed to them at start; Windows has no such inheritance here."""
+    return sys.platform != "win32"
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
     family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
+    sock.listen(BACKLOG)
+    sock.setblocking(False)
     return sock
 
 
-def _worker(options: dict[str, Any]) -> None:
-    config = uvicorn.Config(**options)
-    uvicorn.Server(config).run(sockets=[listening_socket(config.host, config.port)])
+class _Acceptor:
+    """Accepts this worker's share of the connections from the shared socket (see the module's doc)."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        counts: Any,  # a shared array of int, one per worker
+        index: int,
+        connections: set[Any],
+        start_connection: Callable[[socket.socket], Any],
+    ) -> None:
+        self._sock = sock
+        self._counts = counts
+        self._index = index
+        self._connections = connections
+        self._start_connection = start_connection
+        self.publish()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def publish(self) -> None:
+        self._counts[self._index] = len(self._connections)
+
+    def _least_busy(self) -> bool:
+        mine = len(self._connections)
+        return all(mine <= count for index, count in enumerate(self._counts) if index != self._index)
+
+    async def _readable(self) -> None:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(self._sock, wake)
+        try:
+            await ready
+        finally:
+            loop.remove_reader(self._sock)
+
+    async def _run(self) -> None:
+        while True:
+            await self._readable()
+            if not self._least_busy():
+                await asyncio.sleep(DEFER_SECONDS)
+            try:
+                conn, _address = self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                continue  # another worker took it
+            except OSError as error:  # out of file descriptors, say: wait rather than spin
+                log.warning("cannot accept a connection: %s", error)
+                await asyncio.sleep(DEFER_SECONDS)
+                continue
+            conn.setblocking(False)
+            await self._start_connection(conn)
+            self.publish()
+
+    # What uvicorn's shutdown asks of a server.
+    def close(self) -> None:
+        self._counts[self._index] = NOT_ACCEPTING
+        self._task.cancel()
+        self._sock.close()
+
+    async def wait_closed(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+class _SharingServer(uvicorn.Server):
+    """A uvicorn server that accepts from the shared socket through an `_Acceptor`."""
+
+    def __init__(self, config: uvicorn.Config, sock: socket.socket, counts: Any, index: int) -> None:
+        super().__init__(config)
+        self._sock = sock
+        self._counts = counts
+        self._index = index
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # the app's start-up, no listener of uvicorn's own
+        config = self.config
+        loop = asyncio.get_running_loop()
+
+        class Counted(config.http_protocol_class):  # type: ignore[misc, name-defined]
+            """The connection protocol, telling the other workers when this worker's count changes."""
+
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                super().connection_made(transport)
+                acceptor.publish()
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                super().connection_lost(exc)
+                acceptor.publish()
+
+        def protocol() -> asyncio.Protocol:
+            return Counted(config=config, server_state=self.server_state, app_state=self.lifespan.state)
+
+        async def start_connection(conn: socket.socket) -> None:
+            await loop.connect_accepted_socket(protocol, conn, ssl=config.ssl)
+
+        connections = self.server_state.connections
+        acceptor = _Acceptor(self._sock, self._counts, self._index, connections, start_connection)
+        self.servers = [acceptor]  # type: ignore[list-item]
+
+
+def _worker(options: dict[str, Any], sock: socket.socket, counts: Any, index: int) -> None:
+    _SharingServer(uvicorn.Config(**options), sock, counts, index).run()
 
 
 def serve(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> None:
@@ -56,17 +172,20 @@ def serve(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -
     if workers <= 1 or options.get("reload") or not can_balance():
         uvicorn.run(workers=workers, **options)
         return
-    # Bound first here, so an address in use is one clear error, not workers failing one after another.
-    # Not listening, it is never given a connection.
+    # Bound here, before any worker starts, so an address in use is one clear error.
     try:
-        reserved = listening_socket(host, port)
+        sock = listening_socket(host, port)
     except OSError as error:
         sys.exit(f"cannot listen on {host}:{port}: {error.strerror}")
+    if options.get("log_level", "info") in ("trace", "debug", "info"):
+        print(f"Serving on http://{host}:{port} with {workers} workers (CTRL+C to quit)", file=sys.stderr)
     context = multiprocessing.get_context("spawn")
+    counts = context.RawArray(ctypes.c_int, [NOT_ACCEPTING] * workers)
     started: dict[int, float] = {}
 
-    def start() -> BaseProcess:
-        process = context.Process(target=_worker, args=(options,), daemon=False)
+    def start(index: int) -> BaseProcess:
+        counts[index] = NOT_ACCEPTING  # until the new worker has started its app
+        process = context.Process(target=_worker, args=(options, sock, counts, index), daemon=False)
         process.start()
         started[id(process)] = time.monotonic()
         return process
@@ -78,7 +197,7 @@ def serve(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -
         stopping = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    processes = [start() for _ in range(workers)]
+    processes = [start(index) for index in range(workers)]
     failed = False
     try:
         while not stopping:
@@ -91,14 +210,14 @@ def serve(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -
                     failed = stopping = True
                     break
                 log.warning("a worker exited (code %s): starting another", process.exitcode)
-                processes[index] = start()
+                processes[index] = start(index)
     finally:
         for process in processes:
             if process.is_alive():
                 process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
         for process in processes:
             process.join(timeout=30)
-        reserved.close()
+        sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if failed:

@@ -378,7 +378,7 @@ def main() -> None:
         medians = sorted(percentile(mine, 0.5) * 1000 for mine in per_register)
         print(
             f"         registers' own p50 from {medians[0]:.1f} to {medians[-1]:.1f} ms (each keeps its connection;"
-            " the kernel spreads connections over the workers at random, and the busier worker's set the p99)"
+            " the least busy worker accepts the next, so each worker serves an even share)"
         )
         print(
             f"pgbench  {all_rate:8.1f} tx/s      (the app's 13 statements a sale, {args.registers} clients)"
