@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +67,28 @@ OFFER_DAYS = 2  # a waitlist offer waits at most this long (or the fair's hold, 
 PROPOSAL_MAX_AGE = dt.timedelta(hours=12)
 REFERENCE_MAX = 100
 REASON_MAX = 300
+# A hold whose card payment is under way (charged, Stripe's confirmation awaited) outlives its deadline by
+# up to this much: released meanwhile, the booth would be gone with the money taken.
+CARD_GRACE = dt.timedelta(hours=1)
+
+
+def hold_due(now: dt.datetime) -> ColumnElement[bool]:
+    """Held assignments whose hold has run out: past the deadline, and past `CARD_GRACE` more when a card
+    payment for it is under way. Only a charge makes it so (a pay page opened and left does not)."""
+    card_under_way = exists().where(
+        Payment.assignment_id == Assignment.id,
+        Payment.method == PaymentMethod.STRIPE,
+        Payment.status == PaymentStatus.PENDING,
+        Payment.provider_reference != "",
+    )
+    return and_(
+        Assignment.status == AssignmentStatus.HELD,
+        Assignment.hold_expires_at.is_not(None),
+        or_(
+            and_(Assignment.hold_expires_at <= now, ~card_under_way),
+            Assignment.hold_expires_at <= now - CARD_GRACE,
+        ),
+    )
 
 
 def taken_message() -> str:
@@ -1011,11 +1033,7 @@ class AssignmentService:
         now = now or _now()
         report = ExpiryReport()
         freed: list[int] = []
-        stmt = select(Assignment).where(
-            Assignment.status == AssignmentStatus.HELD,
-            Assignment.hold_expires_at.is_not(None),
-            Assignment.hold_expires_at <= now,
-        )
+        stmt = select(Assignment).where(hold_due(now))
         if fair_id is not None:
             stmt = stmt.where(Assignment.fair_id == fair_id)
         for assignment in (await self.session.scalars(stmt.order_by(Assignment.id))).all():
@@ -1067,11 +1085,7 @@ class AssignmentService:
         """expire_holds for one fair when its page opens; a failure (a busy database) never breaks it."""
         now = now or _now()
         due = await self.session.scalar(
-            select(func.count(Assignment.id)).where(
-                Assignment.fair_id == fair_id,
-                Assignment.status == AssignmentStatus.HELD,
-                Assignment.hold_expires_at <= now,
-            )
+            select(func.count(Assignment.id)).where(Assignment.fair_id == fair_id, hold_due(now))
         )
         stale = await self.session.scalar(
             select(func.count(WaitlistOffer.id)).where(

@@ -1,10 +1,12 @@
 """A held booth's fee paid by card, against localstripe: the producer's vendor is sent to the pay page (one
 payment however many clicks), nobody else may start it, a booth that is confirmed, released or free has no
-fee to pay, and only the signed webhook confirms the booth — once; a booth released meanwhile stays released
-while its payment is recorded as succeeded, with a note to refund it."""
+fee to pay, and only the signed webhook confirms the booth — once; a hold whose card was charged outlives its
+deadline by the grace, waiting for that webhook; a booth released meanwhile stays released while its payment
+is recorded as succeeded, with a note to refund it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import AuditEntry
 from app.errors import Conflict, NotFound, PermissionDenied
-from app.fairs.assignments import AssignmentService
+from app.fairs.assignments import CARD_GRACE, AssignmentService
 from app.fairs.models import Assignment, AssignmentStatus
 from app.payments.cards import CardPayments
 from app.payments.models import Payment, PaymentMethod, PaymentStatus
@@ -238,6 +240,68 @@ async def test_a_booth_released_before_the_webhook_stays_released_and_the_paymen
     assert paid.status == PaymentStatus.SUCCEEDED  # the money was taken: it shows, to be refunded
     assert "This booth assignment was released: there is no fee to confirm." in await notes(db, paid.id)
     assert await count(db, AuditEntry, AuditEntry.action == "fairs.booth.paid") == 0
+
+
+async def test_a_hold_whose_card_payment_is_under_way_outlives_its_deadline_until_stripe_confirms(
+    db: AsyncSession, localstripe: LocalStripe
+) -> None:
+    scene, assignment_id = await held_booth(db)
+    deadline = (await assignment_of(db, assignment_id)).hold_expires_at
+    assert deadline is not None
+    gw = stripe_gateway(localstripe)
+    payment = await CardPayments(db, gw).for_assignment(
+        scene.vendors[0], assignment_id, fair_id=scene.fair_id
+    )
+    await db.commit()
+    token = payment.pay_token or ""
+    assert (await pay(db, gw, localstripe, token)).status == "processing"  # charged, the webhook to come
+
+    report = await AssignmentService(db).expire_holds(deadline + dt.timedelta(minutes=5))
+    await db.commit()
+
+    assert report.released == []
+    assert (await assignment_of(db, assignment_id)).status == AssignmentStatus.HELD
+    intent = localstripe.intent((await payment_of(db, token)).provider_reference)
+    assert await deliver(db, gw, "payment_intent.succeeded", intent) == "booth confirmed"
+    assert (await assignment_of(db, assignment_id)).status == AssignmentStatus.CONFIRMED
+
+
+async def test_a_card_payment_that_never_confirms_holds_the_booth_only_for_the_grace(
+    db: AsyncSession, localstripe: LocalStripe
+) -> None:
+    scene, assignment_id = await held_booth(db)
+    deadline = (await assignment_of(db, assignment_id)).hold_expires_at
+    assert deadline is not None
+    gw = stripe_gateway(localstripe)
+    payment = await CardPayments(db, gw).for_assignment(
+        scene.vendors[0], assignment_id, fair_id=scene.fair_id
+    )
+    await db.commit()
+    await pay(db, gw, localstripe, payment.pay_token or "")
+    services = AssignmentService(db)
+
+    assert (await services.expire_holds(deadline + CARD_GRACE - dt.timedelta(seconds=1))).released == []
+    assert (await services.expire_holds(deadline + CARD_GRACE)).released == [assignment_id]
+    await db.commit()
+    assert (await assignment_of(db, assignment_id)).status == AssignmentStatus.RELEASED
+
+
+async def test_a_pay_page_opened_but_not_paid_does_not_keep_the_hold(
+    db: AsyncSession, localstripe: LocalStripe
+) -> None:
+    scene, assignment_id = await held_booth(db)
+    deadline = (await assignment_of(db, assignment_id)).hold_expires_at
+    assert deadline is not None
+    await CardPayments(db, stripe_gateway(localstripe)).for_assignment(
+        scene.vendors[0], assignment_id, fair_id=scene.fair_id
+    )
+    await db.commit()
+
+    report = await AssignmentService(db).expire_holds(deadline)
+    await db.commit()
+
+    assert report.released == [assignment_id]
+    assert (await assignment_of(db, assignment_id)).status == AssignmentStatus.RELEASED
 
 
 async def test_a_declined_card_leaves_the_booth_held_and_the_page_open(
