@@ -7,9 +7,10 @@ clicking the same booth at the same moment get one booth between them and a clea
 
 An assignment is HELD until its fee is paid (the organizer confirms the VietQR transfer), then CONFIRMED; a
 free booth type is confirmed at once. A hold that runs past `hold_expires_at` (plus `CARD_GRACE` while a card
-payment for it awaits Stripe's confirmation) is released by `expire_holds`, which offers the freed booth to the waitlist in rank order, each offer with its own deadline. While an
-assignment is in force the booth's stock location belongs to the producer, so its register sells there; a
-released booth goes back to the organizing organization.
+payment for it awaits Stripe's confirmation) is released by `expire_holds`, which offers the freed booth to
+the waitlist in rank order, each offer with its own deadline. While an assignment is in force the booth's
+stock location belongs to the producer, so its register sells there; a released booth goes back to the
+organizing organization.
 
 Every change writes an audit entry (`fairs.booth.*`, `fairs.waitlist.*`).
 """
