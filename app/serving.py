@@ -25,6 +25,7 @@ import contextlib
 import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -41,6 +42,7 @@ QUICK_EXIT_SECONDS = 5.0  # a worker that dies this soon after starting will not
 DEFER_SECONDS = 0.05  # how long a busier worker leaves a waiting connection to the least busy one
 NOT_ACCEPTING = 2**31 - 1  # the count of a worker that is starting or gone: never the least busy
 BACKLOG = 2048  # uvicorn's
+PARENT_CHECK_SECONDS = 1.0
 
 
 def can_balance() -> bool:
@@ -134,11 +136,23 @@ class _SharingServer(uvicorn.Server):
         self._sock = sock
         self._counts = counts
         self._index = index
+        self._parent = os.getppid()
+        self._watch: asyncio.Task[None] | None = None
+
+    async def _watch_parent(self) -> None:
+        """A worker whose supervisor is gone (killed, with no chance to stop its workers) stops too, rather
+        than serve on alone and keep the address."""
+        while not self.should_exit:
+            await asyncio.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != self._parent:
+                log.warning("the serving process is gone: stopping")
+                self.should_exit = True
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])  # the app's start-up, no listener of uvicorn's own
         config = self.config
         loop = asyncio.get_running_loop()
+        self._watch = loop.create_task(self._watch_parent())
 
         class Counted(config.http_protocol_class):  # type: ignore[misc, name-defined]
             """The connection protocol, telling the other workers when this worker's count changes."""

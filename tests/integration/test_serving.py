@@ -160,6 +160,35 @@ def test_a_worker_that_dies_is_replaced_and_its_share_goes_to_the_others() -> No
             server.kill()
 
 
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] == "Z"  # exited, not reaped
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_stop_when_the_serving_process_is_killed() -> None:
+    port = _free_port()
+    server = _serve(port, workers=2)
+    try:
+        _wait_until_serving(port, server)
+        time.sleep(1)
+        workers = {int(pid) for pid in asyncio.run(_pids_of_connections(port, 4))}
+        assert len(workers) == 2
+        server.kill()  # SIGKILL: no chance to stop its workers
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not all(_gone(pid) for pid in workers):
+            time.sleep(0.2)
+        assert all(_gone(pid) for pid in workers)
+        with pytest.raises(OSError):  # nobody keeps the address
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
 def test_an_address_in_use_is_one_clear_error() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
