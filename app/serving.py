@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -128,7 +129,20 @@ class _Acceptor:
             await self._task
 
 
-class _SharingServer(uvicorn.Server):
+class _FrozenServer(uvicorn.Server):
+    """A uvicorn server that moves what the app made at start-up out of the garbage collector's sight.
+
+    Those objects (modules, mappers, templates, catalogs: ≈ 300,000) live as long as the process, yet every
+    full collection walked them all — ≈ 150 ms on an idle worker, 340 ms seen under load, while every
+    request on that worker waited."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        gc.collect()
+        gc.freeze()
+
+
+class _SharingServer(_FrozenServer):
     """A uvicorn server that accepts from the shared socket through an `_Acceptor`."""
 
     def __init__(self, config: uvicorn.Config, sock: socket.socket, counts: Any, index: int) -> None:
@@ -183,8 +197,11 @@ def _worker(options: dict[str, Any], sock: socket.socket, counts: Any, index: in
 def serve(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> None:
     """Serve `app` (uvicorn's "module:attribute") with `workers` processes; other options are uvicorn's."""
     options = {"app": app, "host": host, "port": port, **options}
-    if workers <= 1 or options.get("reload") or not can_balance():
+    if options.get("reload") or (workers > 1 and not can_balance()):
         uvicorn.run(workers=workers, **options)
+        return
+    if workers <= 1:
+        _FrozenServer(uvicorn.Config(**options)).run()
         return
     # Bound here, before any worker starts, so an address in use is one clear error.
     try:

@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -245,7 +246,7 @@ def fresh_database(admin: str, workers: int) -> Iterator[tuple[str, dict[str, st
     """A new empty database beside `admin`'s (dropped afterwards), and the environment that serves the app
     on it: its DSN, the environment, a scratch directory."""
     name = f"chophien_bench_{secrets.token_hex(4)}"
-    dsn = admin.rsplit("/", 1)[0] + "/" + name
+    dsn = urlunsplit(urlsplit(admin)._replace(path="/" + name))  # keeps ?host=/run/postgresql
     tmp = Path(tempfile.mkdtemp(prefix="chophien-bench-"))
     env = {
         **os.environ,
