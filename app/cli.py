@@ -195,6 +195,16 @@ def fairs_expire_holds() -> None:
     )
 
 
+@fairs.command("follow-calendar")
+def fairs_follow_calendar() -> None:
+    """Move fairs with the calendar: a published fair is running from its start, a running one is closed a
+    day after its end (run it from cron or a timer; a fair's pages also do it when opened)."""
+    from app.fairs.access import follow_calendar
+
+    moves = run_in_session(follow_calendar)
+    click.echo(f"fairs moved: {len(moves)}" + "".join(f"\n  fair {i}: {status}" for i, status in moves))
+
+
 @main.group()
 def payments() -> None:
     """Card payments: periodic jobs."""

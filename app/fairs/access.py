@@ -1,15 +1,27 @@
-"""Loading a fair and checking who may act on it: the one place every fairs service asks."""
+"""Loading a fair and checking who may act on it: the one place every fairs service asks.
+
+A fair loaded here has followed the calendar first (`rules.calendar_moves`: published → running at its
+start, running → closed a day after its end), so every page shows the status the dates say, even between
+two runs of the periodic job (`chophien fairs follow-calendar`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+import datetime as dt
+import logging
 
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app import audit
 from app.accounts.rules import CurrentUser
 from app.errors import NotFound
 from app.fairs import rules
 from app.fairs.models import Fair, FairStatus
 from app.i18n import gettext as _
+
+log = logging.getLogger("app.fairs.access")
 
 MAX_ID = 2**63 - 1
 
@@ -26,6 +38,7 @@ class FairAccess:
         fair = await self.session.get(Fair, fair_id) if 0 < fair_id <= MAX_ID else None
         if fair is None:
             raise NotFound(_("This fair does not exist."))
+        await self._follow_calendar(fair)
         return fair
 
     async def by_key(self, key: str) -> Fair:
@@ -35,7 +48,19 @@ class FairAccess:
         fair = await self.session.scalar(select(Fair).where(condition))
         if fair is None:
             raise NotFound(_("This fair does not exist."))
+        await self._follow_calendar(fair)
         return fair
+
+    async def _follow_calendar(self, fair: Fair) -> None:
+        """Make the calendar's moves of this fair, if any are due. A page must open even when the database
+        is busy: then the status stays as it is until the next page or run of the job."""
+        if not rules.calendar_moves(fair.status, _utc(fair.starts_at), _utc(fair.ends_at), _now()):
+            return
+        try:
+            async with self.session.begin_nested():
+                await follow_calendar(self.session, fair_id=fair.id)
+        except DBAPIError:
+            log.warning("fair %s: the calendar move failed; the next visit makes it", fair.id, exc_info=True)
 
     async def for_managing(self, user: CurrentUser | None, fair_id: int) -> Fair:
         """The fair, if `user` organizes it; another organization's fair is reported as missing."""
@@ -50,3 +75,53 @@ class FairAccess:
         if fair.status not in PUBLIC_STATUSES and not rules.can_manage_fair(user, fair.organization_id):
             raise NotFound(_("This fair does not exist."))
         return fair
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+async def follow_calendar(
+    session: AsyncSession, now: dt.datetime | None = None, *, fair_id: int | None = None
+) -> list[tuple[int, FairStatus]]:
+    """Make every move the calendar has due (`rules.calendar_moves`), each audited with no actor: the
+    periodic job, and a fair's own load. Each move is a conditional update that only one of two runs at
+    the same moment wins. Returns (fair id, new status) for each move made."""
+    now = now or _now()
+    due = or_(
+        and_(Fair.status == FairStatus.PUBLISHED, Fair.starts_at <= now),
+        and_(Fair.status == FairStatus.RUNNING, Fair.ends_at <= now - rules.CLOSE_AFTER),
+    )
+    stmt = select(Fair).where(due).order_by(Fair.id)
+    if fair_id is not None:
+        stmt = stmt.where(Fair.id == fair_id)
+    made: list[tuple[int, FairStatus]] = []
+    for fair in (await session.scalars(stmt)).all():
+        for target in rules.calendar_moves(fair.status, _utc(fair.starts_at), _utc(fair.ends_at), now):
+            before = FairStatus(fair.status)
+            won = await session.execute(
+                update(Fair)
+                .where(Fair.id == fair.id, Fair.status == before)
+                .values(status=target)
+                .returning(Fair.id)
+                .execution_options(synchronize_session=False)
+            )
+            if won.scalar_one_or_none() is None:
+                break  # another run moved it first
+            set_committed_value(fair, "status", target)
+            await audit.record(
+                session,
+                None,
+                "fairs.fair.status_changed",
+                "fair",
+                fair.id,
+                before=before.value,
+                after=target.value,
+                by="calendar",
+            )
+            made.append((fair.id, target))
+    return made

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from app.accounts.rules import CurrentUser
 from app.fairs.models import ApplicationStatus, FairStatus
 
@@ -15,6 +17,24 @@ FAIR_MOVES: dict[FairStatus, frozenset[FairStatus]] = {
 """draft → open for applications → published → running → closed. A call may be reopened from published
 (late exhibitors) and a fair taken back to draft before it is published; a running or closed fair never goes
 back."""
+
+CLOSE_AFTER = dt.timedelta(days=1)
+"""A running fair is closed this long after its end: the last offline sales sync and fees are confirmed."""
+
+
+def calendar_moves(
+    status: FairStatus, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
+) -> list[FairStatus]:
+    """The moves the calendar makes on its own, in order: a published fair is running from its start and
+    closed `CLOSE_AFTER` its end. A draft, or a fair still open for applications, waits for its organizers
+    (they decide who exhibits)."""
+    moves: list[FairStatus] = []
+    if status == FairStatus.PUBLISHED and now >= starts_at:
+        moves.append(status := FairStatus.RUNNING)
+    if status == FairStatus.RUNNING and now >= ends_at + CLOSE_AFTER:
+        moves.append(FairStatus.CLOSED)
+    return moves
+
 
 APPLICATION_MOVES: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     ApplicationStatus.DRAFT: frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN}),

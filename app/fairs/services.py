@@ -611,7 +611,8 @@ class FairService:
         return fair
 
     async def move(self, actor: CurrentUser, fair_id: int, wanted: str) -> Fair:
-        """Move the fair along draft → open → published → running → closed; other moves are refused."""
+        """Move the fair along draft → open → published → running → closed; other moves are refused. The
+        status it already has is no move (nothing written)."""
         fair = await self._managed(actor, fair_id)
         if wanted not in {s.value for s in FairStatus}:
             raise ValidationFailed(
@@ -619,6 +620,8 @@ class FairService:
             )
         target = FairStatus(wanted)
         current = FairStatus(fair.status)
+        if current == target:  # a second click, or the calendar made the move first
+            return fair
         try:
             rules.check_fair_move(current, target)
         except rules.IllegalMove as err:
