@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.catalog import admin_units
+from app.cleaning import text_field
 from app.i18n import gettext as _
 from app.money import MoneyError, parse_vnd
 
@@ -94,25 +95,6 @@ def gtin_valid(code: str) -> bool:
 
 
 # --- small field readers: each returns (value, error message or None) ---
-
-
-def _text(raw: Mapping[str, Any], key: str, limit: int) -> tuple[str, str | None]:
-    value = raw.get(key)
-    if value is None:
-        return "", None
-    if not isinstance(value, str):
-        return "", _("Enter text.")
-    value = value.strip()
-    if len(value) > limit:
-        return value, _("At most %(limit)d characters.", limit=limit)
-    return value, None
-
-
-def _required_text(raw: Mapping[str, Any], key: str, limit: int) -> tuple[str, str | None]:
-    value, error = _text(raw, key, limit)
-    if error is None and not value:
-        return value, _("This field is required.")
-    return value, error
 
 
 def _optional_int(value: Any) -> tuple[int | None, bool]:
@@ -204,17 +186,11 @@ class ProducerFields:
 def clean_producer(raw: Mapping[str, Any]) -> tuple[ProducerFields | None, dict[str, str]]:
     errors: dict[str, str] = {}
 
-    def take(key: str, value_error: tuple[Any, str | None]) -> Any:
-        value, error = value_error
-        if error:
-            errors[key] = error
-        return value
-
-    name = take("name", _required_text(raw, "name", 200))
+    name = text_field(raw, "name", 200, errors, required=True)
     kind_raw = raw.get("kind") or ""
     if kind_raw not in {k.value for k in ProducerKindValue}:
         errors["kind"] = _("Choose the kind of producer.")
-    registration_no = take("registration_no", _text(raw, "registration_no", 50)) or None
+    registration_no = text_field(raw, "registration_no", 50, errors) or None
 
     legacy_name = None
     province_code, ok = _optional_int(raw.get("province_code"))
@@ -236,7 +212,7 @@ def clean_producer(raw: Mapping[str, Any]) -> tuple[ProducerFields | None, dict[
         if not admin_units.ward_in_province(ward_code, province_code):
             errors["ward_code"] = _("This ward or commune is not in the chosen province.")
 
-    address = take("address", _text(raw, "address", 300))
+    address = text_field(raw, "address", 300, errors)
     lat, lat_ok = parse_coordinate(raw.get("latitude"))
     lon, lon_ok = parse_coordinate(raw.get("longitude"))
     if not lat_ok:
@@ -251,15 +227,15 @@ def clean_producer(raw: Mapping[str, Any]) -> tuple[ProducerFields | None, dict[
         elif lat is not None and lon is not None and not in_vietnam(lat, lon):
             errors["latitude"] = _("These coordinates are outside Vietnam.")
 
-    contact_name = take("contact_name", _text(raw, "contact_name", 200))
-    phone = take("phone", _text(raw, "phone", 30))
+    contact_name = text_field(raw, "contact_name", 200, errors)
+    phone = text_field(raw, "phone", 30, errors)
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = _("Enter a phone number with digits only, such as 0912 345 678.")
-    email = take("email", _text(raw, "email", 254)).lower()
+    email = text_field(raw, "email", 254, errors).lower()
     if email and not EMAIL_RE.match(email):
         errors["email"] = _("Enter a valid email address.")
-    description_vi = take("description_vi", _text(raw, "description_vi", MAX_TEXT))
-    description_en = take("description_en", _text(raw, "description_en", MAX_TEXT))
+    description_vi = text_field(raw, "description_vi", MAX_TEXT, errors)
+    description_en = text_field(raw, "description_en", MAX_TEXT, errors)
 
     if errors:
         return None, errors
@@ -323,8 +299,8 @@ def clean_product(raw: Mapping[str, Any], today: dt.date) -> tuple[ProductFields
             errors[key] = error
         return value
 
-    name_vi = take("name_vi", _required_text(raw, "name_vi", 200))
-    name_en = take("name_en", _text(raw, "name_en", 200))
+    name_vi = text_field(raw, "name_vi", 200, errors, required=True)
+    name_en = text_field(raw, "name_en", 200, errors)
 
     group_id, ok = _optional_int(raw.get("group_id"))
     if not ok:
@@ -337,7 +313,7 @@ def clean_product(raw: Mapping[str, Any], today: dt.date) -> tuple[ProductFields
         )
         stars = None
 
-    certificate_no = take("certificate_no", _text(raw, "certificate_no", 100))
+    certificate_no = text_field(raw, "certificate_no", 100, errors)
     level = raw.get("certificate_level") or None
     if level is not None and level not in ("province", "central"):
         errors["certificate_level"] = _("Choose the provincial or the central level.")
@@ -368,15 +344,15 @@ def clean_product(raw: Mapping[str, Any], today: dt.date) -> tuple[ProductFields
         level = level if certificate_no else None
 
     price = take("price_vnd", _price(raw.get("price_vnd")))
-    unit = take("unit", _text(raw, "unit", 50))
-    sku = take("sku", _text(raw, "sku", 64)) or None
+    unit = text_field(raw, "unit", 50, errors)
+    sku = text_field(raw, "sku", 64, errors) or None
     if sku and not SKU_RE.match(sku):
         errors["sku"] = _("Use letters, digits, dots, dashes or underscores only.")
-    barcode = take("barcode", _text(raw, "barcode", 64)) or None
+    barcode = text_field(raw, "barcode", 64, errors) or None
     if barcode and not gtin_valid(barcode):
         errors["barcode"] = _("This barcode is not a valid EAN/GTIN number (check its last digit).")
     for key in TEXT_FIELDS:
-        texts[key] = take(key, _text(raw, key, MAX_TEXT))
+        texts[key] = text_field(raw, key, MAX_TEXT, errors)
 
     if errors:
         return None, errors
@@ -417,18 +393,10 @@ class ComboFields:
 def clean_combo(raw: Mapping[str, Any]) -> tuple[ComboFields | None, dict[str, str]]:
     """`items` is a list of {"product_id", "quantity"}; the same product twice is merged."""
     errors: dict[str, str] = {}
-    name_vi, error = _required_text(raw, "name_vi", 200)
-    if error:
-        errors["name_vi"] = error
-    name_en, error = _text(raw, "name_en", 200)
-    if error:
-        errors["name_en"] = error
-    description_vi, error = _text(raw, "description_vi", MAX_TEXT)
-    if error:
-        errors["description_vi"] = error
-    description_en, error = _text(raw, "description_en", MAX_TEXT)
-    if error:
-        errors["description_en"] = error
+    name_vi = text_field(raw, "name_vi", 200, errors, required=True)
+    name_en = text_field(raw, "name_en", 200, errors)
+    description_vi = text_field(raw, "description_vi", MAX_TEXT, errors)
+    description_en = text_field(raw, "description_en", MAX_TEXT, errors)
     price, error = _price(raw.get("price_vnd"))
     if error:
         errors["price_vnd"] = error
