@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="chophien-test-"))
+UNIT_TESTS = Path(__file__).resolve().parent / "unit"
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB_NAME = f"chophien_test_{os.getpid()}_{secrets.token_hex(3)}"
@@ -109,9 +110,10 @@ def clean_tables(request: pytest.FixtureRequest) -> None:
     """Every test starts from the migrated schema with its reference data and nothing else.
 
     Browser tests are left out: they run against a served app with its own database, and Playwright's
-    event loop must not meet pytest-asyncio's."""
-    if not request.node.get_closest_marker("browser"):
-        request.getfixturevalue("empty_database")
+    event loop must not meet pytest-asyncio's. So are unit tests: pure rules, no database."""
+    if request.node.get_closest_marker("browser") or UNIT_TESTS in request.node.path.parents:
+        return
+    request.getfixturevalue("empty_database")
 
 
 @pytest.fixture
@@ -138,11 +140,17 @@ async def db(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[As
         yield session
 
 
-@pytest.fixture
-def app(database: str) -> Litestar:
-    """A new app per test: the test client runs it on its own event loop, and a pooled connection must
-    never outlive the loop it was made on."""
+@pytest.fixture(scope="session")
+def shared_app(database: str) -> Litestar:
+    """One app for the run: building it (≈ 500 route handlers) took most of a web test's time. Sharing it
+    is safe: the tests run on one event loop, pool nothing (DB_POOL=null), and each client runs the app's
+    start-up and shut-down; its state lives in the database, which every test starts empty."""
     return create_app()
+
+
+@pytest.fixture
+def app(shared_app: Litestar) -> Litestar:
+    return shared_app
 
 
 @pytest.fixture
@@ -171,9 +179,9 @@ def localstripe() -> Iterator[object]:
     yield from start_localstripe()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def stripe_app(database: str, localstripe: object) -> Litestar:
-    """The app with Stripe on, talking to localstripe."""
+    """The app with Stripe on, talking to localstripe (one for the run, as `shared_app`)."""
     from tests.stripe_support import LocalStripe
 
     assert isinstance(localstripe, LocalStripe)

@@ -20,7 +20,11 @@ import pytest
 from app.serving import QUICK_EXIT_SECONDS, can_balance
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(not can_balance(), reason="workers share a socket only where it is inherited")
+pytestmark = [
+    pytest.mark.skipif(not can_balance(), reason="workers share a socket only where it is inherited"),
+    # Serving touches no database: the SQLite run covers it, and the PostgreSQL run saves its time.
+    pytest.mark.skipif(os.environ.get("TEST_DB") == "postgres", reason="no database here: run on SQLite"),
+]
 
 
 STUCK_SECONDS = 3.0
