@@ -77,6 +77,7 @@ class _Acceptor:
         self._index = index
         self._connections = connections
         self._start_connection = start_connection
+        self._starting: set[asyncio.Future[None]] = set()
         self.publish()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -115,8 +116,19 @@ class _Acceptor:
                 await asyncio.sleep(DEFER_SECONDS)
                 continue
             conn.setblocking(False)
+            # Not awaited here: with TLS, starting a connection waits for its handshake, and a slow client
+            # must not stop this worker accepting the next ones.
+            starting = asyncio.ensure_future(self._serve(conn))
+            self._starting.add(starting)
+            starting.add_done_callback(self._starting.discard)
+
+    async def _serve(self, conn: socket.socket) -> None:
+        try:
             await self._start_connection(conn)
-            self.publish()
+        except Exception as error:  # a failed TLS handshake, say: that connection only
+            log.info("a connection could not start: %s", error)
+            conn.close()
+        self.publish()
 
     # What uvicorn's shutdown asks of a server.
     def close(self) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -186,6 +188,59 @@ def test_what_the_app_made_at_start_up_is_kept_out_of_full_collections(workers: 
         assert all(count > 1000 for count in asyncio.run(frozen(port)))
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) in (0, -signal.SIGTERM)  # one worker: uvicorn re-raises the signal
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def test_a_client_stalling_its_tls_handshake_holds_up_no_one(tmp_path: Path) -> None:
+    """With TLS, starting a connection waits for its handshake: done in the accept loop, two clients that
+    connect and say nothing would stop both workers accepting."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from app.serving import serve; serve('tests.integration.test_serving:pid_app', host='127.0.0.1',"
+            f" port={port}, workers=2, ssl_keyfile={str(key)!r}, ssl_certfile={str(cert)!r},"
+            " log_level='warning')",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+    )
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+
+    async def scenario() -> tuple[list[str], float]:
+        silent = [await asyncio.open_connection("127.0.0.1", port) for _ in range(4)]  # no ClientHello
+        await asyncio.sleep(0.3)
+        began = time.monotonic()
+        opened = [await asyncio.open_connection("127.0.0.1", port, ssl=context) for _ in range(4)]
+        pids = [await _ask(reader, writer) for reader, writer in opened]
+        waited = time.monotonic() - began
+        for _reader, writer in [*opened, *silent]:
+            writer.close()
+        return pids, waited
+
+    try:
+        _wait_until_serving(port, server)
+        time.sleep(1)
+        pids, waited = asyncio.run(scenario())
+        assert len(pids) == 4 and waited < 5, waited  # a stalled handshake waits 60 s for its timeout
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
     finally:
         if server.poll() is None:
             server.kill()
