@@ -73,6 +73,21 @@
     }
   }, true);
 
+  /* ---- Log out: form[data-forget-offline] ----
+     The register's pages and stock kept for offline use (static/js/register/sw.js, cache PAGES) were
+     fetched as whoever was logged in: drop them before the session ends, so nobody opens them on this
+     phone afterwards. Sales waiting to be sent stay (IndexedDB): they go out at the next log-in. */
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-forget-offline')) { return; }
+    if (!window.caches || form.dataset.forgotten) { return; }
+    ev.preventDefault();
+    form.dataset.forgotten = '1';
+    window.caches.delete('register-pages-v1')
+      .catch(function () { return false; })
+      .then(function () { form.submit(); });
+  }, true);
+
   /* ---- Province -> ward picker: select[data-ward-select="<target id>"] ---- */
   function fillWards(provinceSelect, keepValue) {
     var target = document.getElementById(provinceSelect.dataset.wardSelect);
