@@ -54,7 +54,7 @@ class FairAccess:
     async def _follow_calendar(self, fair: Fair) -> None:
         """Make the calendar's moves of this fair, if any are due. A page must open even when the database
         is busy: then the status stays as it is until the next page or run of the job."""
-        if not rules.calendar_moves(fair.status, _utc(fair.starts_at), _utc(fair.ends_at), _now()):
+        if not _due_moves(fair, _now()):
             return
         try:
             async with self.session.begin_nested():
@@ -81,8 +81,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+def _due_moves(fair: Fair, now: dt.datetime) -> list[FairStatus]:
+    return rules.calendar_moves(fair.status, rules.as_utc(fair.starts_at), rules.as_utc(fair.ends_at), now)
 
 
 async def follow_calendar(
@@ -101,7 +101,7 @@ async def follow_calendar(
         stmt = stmt.where(Fair.id == fair_id)
     made: list[tuple[int, FairStatus]] = []
     for fair in (await session.scalars(stmt)).all():
-        for target in rules.calendar_moves(fair.status, _utc(fair.starts_at), _utc(fair.ends_at), now):
+        for target in _due_moves(fair, now):
             before = FairStatus(fair.status)
             won = await session.execute(
                 update(Fair)

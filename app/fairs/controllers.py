@@ -24,7 +24,7 @@ from app.accounts.auth import requires_login
 from app.accounts.rules import CurrentUser
 from app.catalog import admin_units
 from app.errors import ValidationFailed
-from app.fairs import services
+from app.fairs import rules, services
 from app.fairs.models import Fair, FairSession, FairStatus, SessionKind
 from app.fairs.schemas import (
     CallForm,
@@ -193,8 +193,8 @@ def fair_feature(fair: Fair) -> dict[str, Any]:
             "id": fair.id,
             "name": localized(fair, "name"),
             "url": f"/fairs/{fair.slug}",
-            "starts_at": services.as_utc(fair.starts_at).isoformat(),
-            "ends_at": services.as_utc(fair.ends_at).isoformat(),
+            "starts_at": rules.as_utc(fair.starts_at).isoformat(),
+            "ends_at": rules.as_utc(fair.ends_at).isoformat(),
             "dates": fair_dates(fair),
             "venue": fair.venue_name,
             "province": province_name(fair.province_code),
@@ -573,11 +573,11 @@ def fair_out(request: Request[Any, Any, Any], fair: Fair, now: dt.datetime) -> F
         ward_name=ward_name(fair.ward_code),
         latitude=fair.latitude,
         longitude=fair.longitude,
-        starts_at=services.as_utc(fair.starts_at),
-        ends_at=services.as_utc(fair.ends_at),
+        starts_at=rules.as_utc(fair.starts_at),
+        ends_at=rules.as_utc(fair.ends_at),
         timezone=fair.timezone,
         call_open=services.call_is_open(fair, now),
-        call_deadline=services.as_utc(fair.call_deadline) if fair.call_deadline else None,
+        call_deadline=rules.as_utc(fair.call_deadline) if fair.call_deadline else None,
         url=f"{base}/fairs/{fair.slug}",
         calendar_url=f"{base}/fairs/{fair.slug}/programme.ics",
     )
@@ -636,8 +636,8 @@ class FairApiController(Controller):
                     kind=item.kind.value,
                     title_vi=item.title_vi,
                     title_en=item.title_en,
-                    starts_at=services.as_utc(item.starts_at),
-                    ends_at=services.as_utc(item.ends_at),
+                    starts_at=rules.as_utc(item.starts_at),
+                    ends_at=rules.as_utc(item.ends_at),
                     place=item.place,
                     description=item.description,
                 )

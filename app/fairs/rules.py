@@ -18,6 +18,12 @@ FAIR_MOVES: dict[FairStatus, frozenset[FairStatus]] = {
 (late exhibitors) and a fair taken back to draft before it is published; a running or closed fair never goes
 back."""
 
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time in UTC (SQLite gives it back without its zone)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 CLOSE_AFTER = dt.timedelta(days=1)
 """A running fair is closed this long after its end: the last offline sales sync and fees are confirmed."""
 

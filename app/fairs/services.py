@@ -43,6 +43,7 @@ from app.fairs.models import (
     FairStatus,
     SessionKind,
 )
+from app.fairs.rules import as_utc
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext, localized, ngettext
 from app.paging import Page, paginate
@@ -119,10 +120,6 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or DEFAULT_TIMEZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TIMEZONE)
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def local(value: dt.datetime, timezone: str | None) -> dt.datetime:

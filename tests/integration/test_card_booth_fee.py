@@ -21,6 +21,7 @@ from app.fairs.assignments import CARD_GRACE, AssignmentService
 from app.fairs.models import Assignment, AssignmentStatus
 from app.payments.cards import CardPayments
 from app.payments.models import Payment, PaymentMethod, PaymentStatus
+from app.payments.stripe_gateway import StripeGateway
 from tests.factories import csrf_headers, login
 from tests.integration.test_card_checkouts import count, deliver, notes, pay, payment_of, stripe_gateway
 from tests.integration.test_fairs_e_services import T0, Scene, add_producer, make_scene
@@ -242,9 +243,10 @@ async def test_a_booth_released_before_the_webhook_stays_released_and_the_paymen
     assert await count(db, AuditEntry, AuditEntry.action == "fairs.booth.paid") == 0
 
 
-async def test_a_hold_whose_card_payment_is_under_way_outlives_its_deadline_until_stripe_confirms(
+async def card_payment_for_hold(
     db: AsyncSession, localstripe: LocalStripe
-) -> None:
+) -> tuple[int, dt.datetime, StripeGateway, str]:
+    """A held booth whose vendor opened its card payment: (assignment, hold deadline, gateway, pay token)."""
     scene, assignment_id = await held_booth(db)
     deadline = (await assignment_of(db, assignment_id)).hold_expires_at
     assert deadline is not None
@@ -253,7 +255,13 @@ async def test_a_hold_whose_card_payment_is_under_way_outlives_its_deadline_unti
         scene.vendors[0], assignment_id, fair_id=scene.fair_id
     )
     await db.commit()
-    token = payment.pay_token or ""
+    return assignment_id, deadline, gw, payment.pay_token or ""
+
+
+async def test_a_hold_whose_card_payment_is_under_way_outlives_its_deadline_until_stripe_confirms(
+    db: AsyncSession, localstripe: LocalStripe
+) -> None:
+    assignment_id, deadline, gw, token = await card_payment_for_hold(db, localstripe)
     assert (await pay(db, gw, localstripe, token)).status == "processing"  # charged, the webhook to come
 
     report = await AssignmentService(db).expire_holds(deadline + dt.timedelta(minutes=5))
@@ -269,15 +277,8 @@ async def test_a_hold_whose_card_payment_is_under_way_outlives_its_deadline_unti
 async def test_a_card_payment_that_never_confirms_holds_the_booth_only_for_the_grace(
     db: AsyncSession, localstripe: LocalStripe
 ) -> None:
-    scene, assignment_id = await held_booth(db)
-    deadline = (await assignment_of(db, assignment_id)).hold_expires_at
-    assert deadline is not None
-    gw = stripe_gateway(localstripe)
-    payment = await CardPayments(db, gw).for_assignment(
-        scene.vendors[0], assignment_id, fair_id=scene.fair_id
-    )
-    await db.commit()
-    await pay(db, gw, localstripe, payment.pay_token or "")
+    assignment_id, deadline, gw, token = await card_payment_for_hold(db, localstripe)
+    await pay(db, gw, localstripe, token)
     services = AssignmentService(db)
 
     assert (await services.expire_holds(deadline + CARD_GRACE - dt.timedelta(seconds=1))).released == []
@@ -289,13 +290,7 @@ async def test_a_card_payment_that_never_confirms_holds_the_booth_only_for_the_g
 async def test_a_pay_page_opened_but_not_paid_does_not_keep_the_hold(
     db: AsyncSession, localstripe: LocalStripe
 ) -> None:
-    scene, assignment_id = await held_booth(db)
-    deadline = (await assignment_of(db, assignment_id)).hold_expires_at
-    assert deadline is not None
-    await CardPayments(db, stripe_gateway(localstripe)).for_assignment(
-        scene.vendors[0], assignment_id, fair_id=scene.fair_id
-    )
-    await db.commit()
+    assignment_id, deadline, _gw, _token = await card_payment_for_hold(db, localstripe)
 
     report = await AssignmentService(db).expire_holds(deadline)
     await db.commit()

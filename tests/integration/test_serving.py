@@ -4,6 +4,7 @@ accepts the next connection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +54,31 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(port: int, workers: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
+def _serve(port: int, workers: int, **options: str) -> subprocess.Popen[bytes]:
+    """`python -m app.serving` as `chophien serve` runs it; with uvicorn `options` (TLS), `serve()` itself."""
+    if options:
+        call = f"serve('tests.integration.test_serving:pid_app', host='127.0.0.1', port={port}, "
+        call += f"workers={workers}, log_level='warning', **{options!r})"
+        command = [sys.executable, "-c", "from app.serving import serve; " + call]
+    else:
+        command = [
             *(sys.executable, "-m", "app.serving", "tests.integration.test_serving:pid_app"),
             *("--port", str(port), "--workers", str(workers)),
-        ],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-    )
+        ]
+    return subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE)
+
+
+@contextlib.contextmanager
+def _served(workers: int, **options: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """(port, server process) once it accepts connections; killed afterwards if the test left it running."""
+    port = _free_port()
+    server = _serve(port, workers, **options)
+    try:
+        _wait_until_serving(port, server)
+        yield port, server
+    finally:
+        if server.poll() is None:
+            server.kill()
 
 
 async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str = "/") -> str:
@@ -93,10 +111,7 @@ def _wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
 
 
 def test_connections_opened_at_once_are_shared_evenly_by_the_workers() -> None:
-    port = _free_port()
-    server = _serve(port, workers=2)
-    try:
-        _wait_until_serving(port, server)
+    with _served(workers=2) as (port, server):
         time.sleep(1)  # both workers accepting
         pids = asyncio.run(_pids_of_connections(port, 16))
         # uvicorn's shared socket gave the first worker to wake all of them; SO_REUSEPORT sockets split them
@@ -109,9 +124,6 @@ def test_connections_opened_at_once_are_shared_evenly_by_the_workers() -> None:
         assert len(shares) == 2 and shares[1] - shares[0] <= 2, shares
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 def test_a_stuck_worker_does_not_hold_up_new_connections() -> None:
@@ -127,26 +139,17 @@ def test_a_stuck_worker_does_not_hold_up_new_connections() -> None:
         waited = time.monotonic() - began
         return await stuck, others, waited
 
-    port = _free_port()
-    server = _serve(port, workers=2)
-    try:
-        _wait_until_serving(port, server)
+    with _served(workers=2) as (port, server):
         time.sleep(1)
         stuck_pid, others, waited = asyncio.run(scenario(port))
         assert stuck_pid not in others and len(set(others)) == 1
         assert waited < STUCK_SECONDS / 2  # none waited for the stuck worker
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 def test_a_worker_that_dies_is_replaced_and_its_share_goes_to_the_others() -> None:
-    port = _free_port()
-    server = _serve(port, workers=2)
-    try:
-        _wait_until_serving(port, server)
+    with _served(workers=2) as (port, server):
         time.sleep(QUICK_EXIT_SECONDS)  # a worker dying sooner stops the server
         first = set(asyncio.run(_pids_of_connections(port, 4)))
         assert len(first) == 2
@@ -163,9 +166,6 @@ def test_a_worker_that_dies_is_replaced_and_its_share_goes_to_the_others() -> No
         assert len(now) == 2 and str(dead) not in now, now
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -180,17 +180,11 @@ def test_what_the_app_made_at_start_up_is_kept_out_of_full_collections(workers: 
             writer.close()
         return counts
 
-    port = _free_port()
-    server = _serve(port, workers=workers)
-    try:
-        _wait_until_serving(port, server)
+    with _served(workers=workers) as (port, server):
         time.sleep(1)
         assert all(count > 1000 for count in asyncio.run(frozen(port)))
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) in (0, -signal.SIGTERM)  # one worker: uvicorn re-raises the signal
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 def test_a_client_stalling_its_tls_handshake_holds_up_no_one(tmp_path: Path) -> None:
@@ -207,23 +201,11 @@ def test_a_client_stalling_its_tls_handshake_holds_up_no_one(tmp_path: Path) -> 
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from app.serving import serve; serve('tests.integration.test_serving:pid_app', host='127.0.0.1',"
-            f" port={port}, workers=2, ssl_keyfile={str(key)!r}, ssl_certfile={str(cert)!r},"
-            " log_level='warning')",
-        ],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-    )
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
 
-    async def scenario() -> tuple[list[str], float]:
+    async def scenario(port: int) -> tuple[list[str], float]:
         silent = [await asyncio.open_connection("127.0.0.1", port) for _ in range(4)]  # no ClientHello
         await asyncio.sleep(0.3)
         began = time.monotonic()
@@ -234,16 +216,12 @@ def test_a_client_stalling_its_tls_handshake_holds_up_no_one(tmp_path: Path) -> 
             writer.close()
         return pids, waited
 
-    try:
-        _wait_until_serving(port, server)
+    with _served(workers=2, ssl_keyfile=str(key), ssl_certfile=str(cert)) as (port, server):
         time.sleep(1)
-        pids, waited = asyncio.run(scenario())
+        pids, waited = asyncio.run(scenario(port))
         assert len(pids) == 4 and waited < 5, waited  # a stalled handshake waits 60 s for its timeout
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 def _gone(pid: int) -> bool:
@@ -255,10 +233,7 @@ def _gone(pid: int) -> bool:
 
 
 def test_workers_stop_when_the_serving_process_is_killed() -> None:
-    port = _free_port()
-    server = _serve(port, workers=2)
-    try:
-        _wait_until_serving(port, server)
+    with _served(workers=2) as (port, server):
         time.sleep(1)
         workers = {int(pid) for pid in asyncio.run(_pids_of_connections(port, 4))}
         assert len(workers) == 2
@@ -270,9 +245,6 @@ def test_workers_stop_when_the_serving_process_is_killed() -> None:
         assert all(_gone(pid) for pid in workers)
         with pytest.raises(OSError):  # nobody keeps the address
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 
 def test_an_address_in_use_is_one_clear_error() -> None:
