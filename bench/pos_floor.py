@@ -47,10 +47,10 @@ NUMBER = """UPDATE register SET next_receipt_no = next_receipt_no + 1, updated_a
   WHERE id = $1 AND location_id = $2 AND is_active
   RETURNING id, location_id, name, next_receipt_no - 1 AS receipt_no, is_active, created_at, updated_at"""
 SHIFT = "SELECT id FROM shift WHERE register_id = $1 AND status = 'open' FOR SHARE"
-SALE = """INSERT INTO sale (uuid, location_id, register_id, shift_id, cashier_id, receipt_no, status,
+SALE = """INSERT INTO sale (uuid, location_id, register_id, shift_id, cashier_id, sent_by_id, receipt_no, status,
   subtotal_vnd, discount_vnd, total_vnd, paid_vnd, change_vnd, refunded_vnd, client_created_at, offline, late,
   had_shortfall, locale, created_at, updated_at)
-  VALUES ($1, $2, $3, NULL, NULL, $4, 'completed', $5, 0, $5, $6, $7, 0, NULL, false, false, false, 'vi',
+  VALUES ($1, $2, $3, NULL, NULL, NULL, $4, 'completed', $5, 0, $5, $6, $7, 0, NULL, false, false, false, 'vi',
   now(), now()) RETURNING id"""
 LINE = """INSERT INTO sale_line (sale_id, line_no, product_id, combo_id, name, quantity, unit_price_vnd,
   discount_vnd, total_vnd, refunded_quantity, created_at, updated_at)

@@ -84,10 +84,10 @@ UPDATE register SET next_receipt_no = next_receipt_no + 1, updated_at = now()
   WHERE id = :register_base + :client_id + 1 AND location_id = :location AND (is_active IS true OR false)
   RETURNING id, location_id, name, next_receipt_no - 1 AS receipt_no, is_active, created_at, updated_at \\gset
 SELECT id FROM shift WHERE register_id = :register_base + :client_id + 1 AND status = 'open' FOR SHARE;
-INSERT INTO sale (uuid, location_id, register_id, shift_id, cashier_id, receipt_no, status, subtotal_vnd,
-  discount_vnd, total_vnd, paid_vnd, change_vnd, refunded_vnd, client_created_at, offline, late, had_shortfall,
-  locale, created_at, updated_at)
-  VALUES (gen_random_uuid(), :location, :register_base + :client_id + 1, NULL, NULL, :receipt_no, 'completed', 45000,
+INSERT INTO sale (uuid, location_id, register_id, shift_id, cashier_id, sent_by_id, receipt_no, status,
+  subtotal_vnd, discount_vnd, total_vnd, paid_vnd, change_vnd, refunded_vnd, client_created_at, offline, late,
+  had_shortfall, locale, created_at, updated_at)
+  VALUES (gen_random_uuid(), :location, :register_base + :client_id + 1, NULL, NULL, NULL, :receipt_no, 'completed', 45000,
   0, 45000, 50000, 5000, 0, NULL, false, false, false, 'vi', now(), now()) RETURNING id AS sale_id \\gset
 INSERT INTO sale_line (sale_id, line_no, product_id, combo_id, name, quantity, unit_price_vnd, discount_vnd,
   total_vnd, refunded_quantity, created_at, updated_at)

@@ -106,6 +106,7 @@ def synthetic_shell(products: int, manager: bool = True) -> tuple[dict[str, Any]
         combos=combos,
         vietqr=rc.vietqr_info(account),
         can_manage=manager,
+        cashier_pass=rc.rules.cashier_pass(1234, 1, manager, dt.datetime.now(dt.UTC), "bench"),
     )
     return rc.boot_data(shell, "vi"), shell
 
@@ -211,6 +212,7 @@ def sale_request(boot: dict[str, Any]) -> dict[str, Any]:
         "locale": "vi",
         "lines": [{"product_id": p["id"], "quantity": q} for p, q in zip(products, (1, 2, 1), strict=False)],
         "payments": [{"method": "cash", "amount_vnd": total, "tendered_vnd": total + 50000}],
+        "cashier_pass": boot["cashier_pass"],
     }
 
 

@@ -21,8 +21,6 @@ import base64
 import collections
 import datetime as dt
 import functools
-import hashlib
-import hmac
 import itertools
 import json
 import logging
@@ -34,7 +32,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import audit
+from app import audit, signing
 from app.accounts.rules import CurrentUser
 from app.catalog.models import Producer, Product
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -265,12 +263,12 @@ class Proposal:
         return gap(self.objective, self.bound)
 
 
-def _proposal_key(secret_key: str) -> bytes:
-    return hashlib.sha256(("fairs.assignment.proposal:" + secret_key).encode()).digest()
+PROPOSAL_PURPOSE = "fairs.assignment.proposal"
 
 
 def sign_proposal(proposal: Proposal, secret_key: str) -> str:
-    """The proposal as `base64(json).hmac`: the page carries it, the server trusts only what it signed."""
+    """The proposal as `base64(json).mac` (`app.signing`): the page carries it, the server trusts only what
+    it signed."""
     body = {
         "f": proposal.fair_id,
         "a": {str(k): list(v) for k, v in proposal.assignments.items()},
@@ -286,16 +284,14 @@ def sign_proposal(proposal: Proposal, secret_key: str) -> str:
         "k": sorted(proposal.kept),
     }
     raw = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode().rstrip("=")
-    mac = hmac.new(_proposal_key(secret_key), raw.encode(), hashlib.sha256).hexdigest()
-    return f"{raw}.{mac}"
+    return signing.sign(PROPOSAL_PURPOSE, raw, secret_key)
 
 
 def read_proposal(token: str, secret_key: str, fair_id: int, now: dt.datetime | None = None) -> Proposal:
     """The proposal a page sent back, if we signed it for this fair recently; else ValidationFailed."""
     refused = ValidationFailed(_("This proposal is no longer valid. Run the automatic assignment again."))
-    raw, _sep, mac = (token or "").strip().partition(".")
-    expected = hmac.new(_proposal_key(secret_key), raw.encode(), hashlib.sha256).hexdigest()
-    if not raw or not hmac.compare_digest(mac, expected):
+    raw = signing.unsign(PROPOSAL_PURPOSE, token, secret_key)
+    if raw is None:
         raise refused
     try:
         body = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))

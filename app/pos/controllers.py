@@ -67,6 +67,7 @@ from app.pos.services import (
     SaleService,
     SaleView,
     ShiftService,
+    user_names,
 )
 from app.web import app_settings, page, query_int, query_string, redirect
 
@@ -296,7 +297,9 @@ class PosApiController(Controller):
     async def create_sale(
         self, request: Request[Any, Any, Any], tx: AsyncSession, data: SaleIn
     ) -> Response[SaleOut]:
-        view = await SaleService(tx).ring_up(_user(request), data)
+        view = await SaleService(tx).ring_up(
+            _user(request), data, signing_key=app_settings(request).secret_key
+        )
         # Committed before the answer is built: the sale's stock rows stay locked until the commit, and
         # every register selling the same products waits for them.
         await tx.commit()
@@ -638,6 +641,7 @@ class PosController(Controller):
                 "location_names": {loc.id: loc.name for loc in locations},
                 "registers": registers,
                 "register_names": {r.id: r.name for rs in registers.values() for r in rs},
+                "cashier_names": await user_names(tx, [sale.cashier_id for sale in found.items]),
             },
             blocks=["sale_rows"],
         )
@@ -662,6 +666,7 @@ class PosController(Controller):
                 "view": view,
                 "sale": view.sale,
                 "makers": await queries.line_makers(view.sale),
+                "people": await user_names(tx, [view.sale.cashier_id, view.sale.sent_by_id]),
                 "can_refund": await queries.can_manage(user, view.location),
                 "refund_id": str(uuid.uuid4()),
                 "errors": errors or {},

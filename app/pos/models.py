@@ -100,6 +100,9 @@ class Sale(Base):
     register_id: Mapped[int] = mapped_column(ForeignKey("register.id", ondelete="RESTRICT"), index=True)
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shift.id", ondelete="SET NULL"), index=True)
     cashier_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Who delivered it, when not its cashier: a sale waiting in an offline register's outbox is sent by
+    # whoever is logged in on the phone when the network returns; its cashier pass names who rang it up.
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     receipt_no: Mapped[int]
     status: Mapped[SaleStatus] = mapped_column(
         Enum(SaleStatus, native_enum=False, length=20, validate_strings=True, values_callable=enum_values),

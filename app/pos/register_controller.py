@@ -192,6 +192,7 @@ class Shell:
     vietqr: VietQRInfo
     can_manage: bool = False  # the user may discount and refund here (not a cashier)
     card: bool = False  # Stripe is set up: the shopper may pay by card on their own phone
+    cashier_pass: str = ""  # who opened the page (rules.cashier_pass): every sale rung up on it carries it
     rendered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -230,6 +231,7 @@ def boot_data(shell: Shell, locale: str) -> dict[str, Any]:
         "can_discount": shell.can_manage,
         "can_refund": shell.can_manage,
         "card": shell.card,
+        "cashier_pass": shell.cashier_pass,
         "products": [
             {
                 "id": p.id,
@@ -500,6 +502,9 @@ class RegisterPageController(Controller):
     ) -> Template:
         register, location = await load_register(tx, request.user, register_id)
         products, levels, combos = await location_catalog(tx, request.user, location)
+        can_manage = await SaleQueries(tx).can_manage(request.user, location)
+        settings = app_settings(request)
+        now = dt.datetime.now(dt.UTC)
         shell = Shell(
             register=register,
             location=location,
@@ -507,8 +512,12 @@ class RegisterPageController(Controller):
             levels=levels,
             combos=combos,
             vietqr=vietqr_info(await bank_account_of(tx, location)),
-            can_manage=await SaleQueries(tx).can_manage(request.user, location),
-            card=gateway(app_settings(request)) is not None,
+            can_manage=can_manage,
+            card=gateway(settings) is not None,
+            cashier_pass=rules.cashier_pass(
+                request.user.id, register.id, can_manage, now, settings.secret_key
+            ),
+            rendered_at=now,
         )
         return page(
             request,

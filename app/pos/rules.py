@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app import signing
 from app.i18n import get_locale
 from app.i18n import gettext as _
 from app.money import MAX_VND, format_vnd
@@ -488,3 +489,48 @@ def sale_status(lines: Mapping[int, tuple[int, int]]) -> str:
     if all(r >= q for q, r in lines.values()):
         return "refunded"
     return "partly_refunded"
+
+
+# --- who rang a sale up ---
+
+CASHIER_SIGNING = "pos.cashier"  # the signing purpose of a cashier pass
+CASHIER_PASS_DAYS = 7  # a register kept offline longer sends its sales under the sender's name
+
+
+@dataclass(frozen=True)
+class CashierPass:
+    """Signed into the register page for whoever opened it, and carried by every sale rung up there: a
+    sale sent later from the phone's outbox — after that person logged out and someone else logged in —
+    still counts as theirs. `may_discount`: they could give discounts when the page was made."""
+
+    user_id: int
+    register_id: int
+    issued_at: dt.datetime
+    may_discount: bool
+
+
+def cashier_pass(
+    user_id: int, register_id: int, may_discount: bool, issued_at: dt.datetime, secret_key: str
+) -> str:
+    text = f"{user_id}.{register_id}.{int(issued_at.timestamp())}.{int(may_discount)}"
+    return signing.sign(CASHIER_SIGNING, text, secret_key)
+
+
+def read_cashier_pass(
+    token: str | None, secret_key: str, register_id: int, now: dt.datetime
+) -> CashierPass | None:
+    """The pass, if this server signed it for this register in the last `CASHIER_PASS_DAYS` days; else None
+    (the sale is then the sender's: a pass is a claim the server honours, never a reason to refuse a sale
+    whose goods have left)."""
+    text = signing.unsign(CASHIER_SIGNING, token or "", secret_key)
+    if text is None:
+        return None
+    try:
+        user, register, issued, discount = (int(part) for part in text.split("."))
+    except ValueError:
+        return None
+    issued_at = dt.datetime.fromtimestamp(issued, dt.UTC)
+    age = now - issued_at
+    if register != register_id or not dt.timedelta(minutes=-5) <= age <= dt.timedelta(days=CASHIER_PASS_DAYS):
+        return None
+    return CashierPass(user, register, issued_at, bool(discount))

@@ -62,6 +62,19 @@ class SaleIn(msgspec.Struct):
     created_at: dt.datetime | None = None  # the register's clock (a time without zone is Vietnam time)
     locale: Literal["vi", "en"] = "vi"  # the shopper's language for the receipt
     discount_vnd: Discount = 0  # off the whole sale (vendors and admins only)
+    # The register page's signed note of who opened it (`rules.cashier_pass`): the sale is theirs even when
+    # someone else's request delivers it. Not given, or not good for this register: the sender's.
+    cashier_pass: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=200,
+                description="The register page's pass for whoever rang the sale up (its JSON's "
+                "`cashier_pass`): the sale is theirs even if someone else sends it later. Optional.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class RefundLineIn(msgspec.Struct):

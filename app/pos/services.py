@@ -138,6 +138,15 @@ async def rights_at(session: AsyncSession, user: CurrentUser | None, location: L
     )
 
 
+async def user_names(session: AsyncSession, user_ids: Sequence[int | None]) -> dict[int, str]:
+    """id → the name people know them by (their e-mail address if they gave no name)."""
+    ids = sorted({i for i in user_ids if i})
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))
+    return {int(i): (n or e) for i, n, e in rows.all()}
+
+
 def sellable(user: CurrentUser) -> ColumnElement[bool]:
     """SQL for the locations `user` may sell at: inventory's clause, with `true` for admins."""
     clause = sellable_clause(user)
@@ -476,7 +485,7 @@ class ShiftService:
         self, shift: Shift, register: Register, location: Location, figures: rules.ZReport | None = None
     ) -> dict[str, object]:
         figures = figures or await self.figures(shift)
-        names = await self._names([shift.opened_by, shift.closed_by])
+        names = await user_names(self.session, [shift.opened_by, shift.closed_by])
         return {
             "shift_id": shift.id,
             "register_id": register.id,
@@ -491,12 +500,6 @@ class ShiftService:
             **figures.as_dict(),
         }
 
-    async def _names(self, user_ids: Sequence[int | None]) -> dict[int, str]:
-        ids = [i for i in user_ids if i]
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))
-        return {int(i): (n or e) for i, n, e in rows.all()}
 
 
 # --- sales ---
@@ -558,7 +561,12 @@ class SaleService:
         return await self.view(sale, created=False)
 
     async def ring_up(
-        self, actor: CurrentUser, payload: SaleIn, *, paid_by: Payment | None = None
+        self,
+        actor: CurrentUser,
+        payload: SaleIn,
+        *,
+        paid_by: Payment | None = None,
+        signing_key: str | None = None,
     ) -> SaleView:
         """POST /api/v1/sales. Returns the sale and whether it was created now (201) or before (200).
 
@@ -568,7 +576,11 @@ class SaleService:
         since the checkout opened (refusing would leave the money taken, no sale and the stock held).
 
         All or nothing with the caller's transaction: a refused sale has taken a receipt number, so the
-        caller rolls back (a request does; a savepoint here cost the sale path two round trips)."""
+        caller rolls back (a request does; a savepoint here cost the sale path two round trips).
+
+        `signing_key`: read the sale's cashier pass with it (the register's sales carry one): a sale rung
+        up by someone else on this phone, sent from its outbox by whoever is logged in now, stays theirs —
+        and so does the right to the discounts in it, as their page had it."""
         await self._claim(payload.id)
         if (await _SALE_ID.run(self.session, {"sale_uuid": payload.id})).first() is not None:
             existing = await self.by_uuid(payload.id)
@@ -580,8 +592,13 @@ class SaleService:
             location = await places.for_selling(actor, payload.location_id)
         else:
             location = await places.get(payload.location_id)
+        rung_by = self._rung_by(actor, payload, signing_key)
         if any(line.discount_vnd for line in payload.lines) or payload.discount_vnd:
-            if not (await rights_at(self.session, actor, location)).manage:
+            if rung_by is not None:
+                may_discount = rung_by.may_discount
+            else:
+                may_discount = (await rights_at(self.session, actor, location)).manage
+            if not may_discount:
                 raise PermissionDenied(_("Only the vendor can give a discount; a cashier cannot."))
         lines, names = await self._lines(location, payload, keep_prices=paid_by is not None)
         try:
@@ -615,7 +632,8 @@ class SaleService:
             "location_id": location.id,
             "register_id": register.id,
             "shift_id": shift_id,
-            "cashier_id": actor.id,
+            "cashier_id": actor.id if rung_by is None else rung_by.user_id,
+            "sent_by_id": None if rung_by is None else actor.id,
             "receipt_no": receipt_no,
             "status": SaleStatus.COMPLETED,
             "subtotal_vnd": totals.subtotal_vnd,
@@ -661,6 +679,15 @@ class SaleService:
             await _MARK_SHORTFALL.run(self.session, {"sale": sale_id})
             sale.had_shortfall = True
         return SaleView(sale, register, location, payments, created=True)
+
+    @staticmethod
+    def _rung_by(actor: CurrentUser, payload: SaleIn, signing_key: str | None) -> rules.CashierPass | None:
+        """The person the sale's cashier pass names, when that is not the sender and the pass is good for
+        the sale's register; else None: the sale is the sender's."""
+        if signing_key is None or not payload.cashier_pass or payload.register_id is None:
+            return None
+        found = rules.read_cashier_pass(payload.cashier_pass, signing_key, payload.register_id, _now())
+        return found if found is not None and found.user_id != actor.id else None
 
     async def _claim(self, sale_uuid: uuid.UUID) -> None:
         """Make two deliveries of one sale at once take turns: the second waits here until the first

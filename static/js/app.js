@@ -73,14 +73,21 @@
     }
   }, true);
 
-  /* ---- Log out: form[data-forget-offline] ----
+  /* ---- Log out, log in: form[data-forget-offline] ----
      The register's pages and stock kept for offline use (static/js/register/sw.js, cache PAGES) were
-     fetched as whoever was logged in: drop them before the session ends, so nobody opens them on this
-     phone afterwards. Sales waiting to be sent stay (IndexedDB): they go out at the next log-in. */
+     fetched as whoever was logged in, and the page names them as the cashier of every sale rung up on it:
+     drop them before the session ends, so nobody opens them on this phone afterwards, and when someone
+     logs in (the last person may not have logged out). Sales waiting to be sent stay (IndexedDB): they go
+     out at the next log-in, still in the name of whoever rang them up. A log-in form posted by htmx goes
+     on at once (the cache is gone long before the register is next opened). */
   document.addEventListener('submit', function (ev) {
     var form = ev.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-forget-offline')) { return; }
     if (!window.caches || form.dataset.forgotten) { return; }
+    if (form.hasAttribute('hx-post')) {
+      window.caches.delete('register-pages-v1').catch(function () { return false; });
+      return;
+    }
     ev.preventDefault();
     form.dataset.forgotten = '1';
     window.caches.delete('register-pages-v1')

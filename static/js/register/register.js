@@ -323,7 +323,9 @@ async function complete(payments, paid) {
     attempts: 0,
     nextAt: 0,
     error: null,
-    body: { ...saleBody(p.id), offline: !navigator.onLine, created_at: now, payments },
+    // The pass names whoever opened this page: if the sale waits in the outbox until someone else is
+    // logged in on this phone, it is still theirs.
+    body: { ...saleBody(p.id), offline: !navigator.onLine, created_at: now, payments, cashier_pass: data.cashier_pass },
     view: saleView(p.total, paid),
   };
   try {

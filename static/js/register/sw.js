@@ -9,7 +9,7 @@
 //   anything else, and every POST                  straight to the network, never cached
 /* global VERSION, PRECACHE */
 
-const PAGES = 'register-pages-v1';  // static/js/app.js drops it at log-out: keep the names alike
+const PAGES = 'register-pages-v1';  // static/js/app.js drops it at log-out and log-in: keep the names alike
 const ASSETS = 'register-assets-' + VERSION;
 const MEDIA = 'register-media-v1';
 const SHELL_TIMEOUT = 4000;
