@@ -127,10 +127,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 # --- the call: open or not (pure) ---
 
 
@@ -148,7 +144,7 @@ def call_state(
     if status != FairStatus.OPEN:
         return CallState.NOT_OPEN
     last = deadline if deadline is not None else ends_at
-    if last is not None and _aware(now) >= _aware(last):
+    if last is not None and rules.as_utc(now) >= rules.as_utc(last):
         return CallState.PAST_DEADLINE
     return CallState.OPEN
 
@@ -498,7 +494,7 @@ def _sort_key(sort: str) -> Callable[[ReviewRow], tuple[Any, ...]]:
 
     def date_key(row: ReviewRow) -> tuple[Any, ...]:
         submitted = row.application.submitted_at
-        return (_aware(submitted) if submitted else far, row.application.id)
+        return (rules.as_utc(submitted) if submitted else far, row.application.id)
 
     if sort == "stars":
         return lambda row: (-(row.best_stars or 0), *date_key(row))

@@ -228,13 +228,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive UTC datetimes for some columns: make every time comparable."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 # --- the signed proposal (kept in the page between requests) -------------------------------------------
 
 
@@ -1189,8 +1182,7 @@ class AssignmentService:
         fair, offer, application = await self._vendor_offer(actor, fair_id, offer_id)
         if offer.status != OfferStatus.OPEN:
             raise Conflict(_("This offer was already answered or has expired."))
-        expires_at = _aware(offer.expires_at)
-        if expires_at is not None and expires_at <= now:
+        if offer.expires_at is not None and rules.as_utc(offer.expires_at) <= now:
             raise Conflict(_("This offer has expired."))
         if application.status not in (ApplicationStatus.WAITLISTED, ApplicationStatus.ACCEPTED):
             raise Conflict(_("This application can no longer take a booth."))
@@ -1571,7 +1563,7 @@ class AssignmentService:
                 if len(desired) not in (0, application.booth_count):
                     raise stale
                 drop = [a for a in current if a.booth_id not in desired]
-                holds = [h for h in (_aware(a.hold_expires_at) for a in current) if h is not None]
+                holds = [rules.as_utc(a.hold_expires_at) for a in current if a.hold_expires_at is not None]
                 plans.append((application, drop, new, min(holds) if holds else None))
             for _application, drop, _new, _hold in plans:
                 for assignment in drop:

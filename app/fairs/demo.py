@@ -42,6 +42,7 @@ from app.catalog import admin_units
 from app.catalog.models import Producer, Product
 from app.catalog.rules import add_months
 from app.catalog.services import GroupService, ProducerService, ProductService, today_vn
+from app.fairs import rules
 from app.fairs.applications import ApplicationInput, ApplicationService, CallService
 from app.fairs.assignments import AssignmentService
 from app.fairs.floor_plan import FloorPlanService
@@ -1188,7 +1189,7 @@ async def _stock_and_sales(demo: Demo, fair: Fair, spec: FairSpec) -> int:
         )
         if not has_register:
             await registers.create(vendor, location_id, "Quầy 1")
-    arrived = _utc(fair.starts_at) - dt.timedelta(hours=1)
+    arrived = rules.as_utc(fair.starts_at) - dt.timedelta(hours=1)
     await session.execute(
         update(StockMovement).where(StockMovement.reference.in_(references)).values(created_at=arrived)
     )
@@ -1197,10 +1198,6 @@ async def _stock_and_sales(demo: Demo, fair: Fair, spec: FairSpec) -> int:
             update(Transfer).where(Transfer.id.in_(transfers)).values(created_at=arrived, received_at=arrived)
         )
     return await _ring_up(demo, fair, spec, locations)
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _sale_times(rng: random.Random, starts: dt.datetime, now: dt.datetime, count: int) -> list[dt.datetime]:
@@ -1229,7 +1226,7 @@ async def _ring_up(demo: Demo, fair: Fair, spec: FairSpec, locations: Mapping[st
     session = demo.session
     rng = random.Random(2026)
     now = dt.datetime.now(dt.UTC)
-    starts = _utc(fair.starts_at)
+    starts = rules.as_utc(fair.starts_at)
     sales = SaleService(session)
     rung: list[tuple[uuid.UUID, dt.datetime]] = []
     refunds: list[tuple[CurrentUser, uuid.UUID, str, Literal["cash", "vietqr"], dt.datetime]] = []
