@@ -73,6 +73,34 @@
     }
   }, true);
 
+  /* ---- The phone's menu: button.nav-toggle unfolds the nav it controls (app.css folds it) ---- */
+  document.addEventListener('click', function (ev) {
+    var toggle = ev.target.closest && ev.target.closest('.nav-toggle');
+    if (!toggle) { return; }
+    var nav = document.getElementById(toggle.getAttribute('aria-controls'));
+    var open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    if (nav) { nav.classList.toggle('is-open', open); }
+  });
+  // The unread-messages count lives in the folded menu: show a copy of it on the button too.
+  document.addEventListener('htmx:afterSettle', function (ev) {
+    var target = ev.detail && ev.detail.elt;
+    var toggle = document.querySelector('.nav-toggle');
+    if (!toggle || !target || !target.closest || !target.closest('#site-nav') || !target.querySelector) { return; }
+    var count = target.querySelector('.nav-count');
+    var shown = toggle.querySelector('.nav-count');
+    if (shown) { shown.remove(); }
+    if (count) { toggle.appendChild(count.cloneNode(true)); }
+  });
+  document.addEventListener('keydown', function (ev) {
+    var toggle = document.querySelector('.nav-toggle[aria-expanded="true"]');
+    if (ev.key !== 'Escape' || !toggle) { return; }
+    toggle.setAttribute('aria-expanded', 'false');
+    var nav = document.getElementById(toggle.getAttribute('aria-controls'));
+    if (nav) { nav.classList.remove('is-open'); }
+    toggle.focus();
+  });
+
   /* ---- Log out, log in: form[data-forget-offline] ----
      The register's pages and stock kept for offline use (static/js/register/sw.js, cache PAGES) were
      fetched as whoever was logged in, and the page names them as the cashier of every sale rung up on it:

@@ -175,3 +175,17 @@ def log_in(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
         timeout=30_000,
     )
     page.wait_for_load_state("networkidle")
+
+
+def open_menu(page: Any) -> None:
+    """Unfold the header's menu where the page folds it (phone widths), as a person would."""
+    toggle = page.locator(".nav-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
+def log_out(page: Any) -> None:
+    """The header's "Log out" (it first drops the register's offline pages, then the page moves on)."""
+    open_menu(page)
+    with page.expect_navigation():
+        page.locator("form[action='/logout'] button[type=submit]").click()

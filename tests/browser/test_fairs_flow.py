@@ -17,6 +17,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
+from tests.browser.conftest import log_out as header_log_out
 
 ORGANIZER = "tochuc@chophien.vn"
 VENDOR = "htxdua@chophien.vn"
@@ -54,7 +55,7 @@ def move_fair(page: Any, status: str) -> None:
 
 
 def log_out(page: Any) -> None:
-    page.locator("form[action='/logout'] button[type=submit]").click()
+    header_log_out(page)
     page.wait_for_load_state("networkidle")
     expect(page.locator("a[href='/login']").first).to_be_attached()
 

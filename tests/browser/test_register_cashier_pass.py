@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import log_out
 from tests.browser.test_register_offline import (
     SYNC_TIMEOUT,
     missing_api,
@@ -42,8 +43,7 @@ def test_a_sale_left_in_the_outbox_at_log_out_stays_the_cashiers(page: Any) -> N
     page.goto("about:blank")
     page.context.set_offline(False)
     page.goto("/")
-    with page.expect_navigation():
-        page.locator("form[action='/logout'] button").click()
+    log_out(page)
     assert page.request.get(f"/api/v1/sales/{sale_id}").status in (401, 403)  # logged out
 
     register = open_register(page, VENDOR)["url"]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error
 
+from tests.browser.conftest import log_out
 from tests.browser.test_register_offline import open_register
 
 KEPT = """async (path) => {
@@ -21,8 +22,7 @@ def test_logging_out_drops_the_register_kept_for_offline_use(page: Any) -> None:
     assert page.evaluate(KEPT, data["url"])
 
     page.goto("/")
-    with page.expect_navigation():
-        page.locator("form[action='/logout'] button").click()
+    log_out(page)
 
     assert not page.evaluate(KEPT, data["url"])
     page.context.set_offline(True)
