@@ -611,21 +611,25 @@ class PosController(Controller):
         location: str = "",
         register: str = "",
         date: str = "",
+        q: str = "",
         page_no: Annotated[str, PageParam] = "1",
     ) -> Template:
         user = _user(request)
         queries = SaleQueries(tx)
         day = _day(date)
+        q = q.strip()[:200]
         filters = SaleFilters(
             location_id=query_int(location),
             register_id=query_int(register),
             day=day,
             page=max(1, query_int(page_no) or 1),
+            search=rules.sale_search(q),
         )
         found = await queries.history(user, filters)
         locations = await queries.sellable_locations(user)
         registers = await queries.registers_of([loc.id for loc in locations])
         params = {
+            "q": q,
             "location": filters.location_id or "",
             "register": filters.register_id or "",
             "date": day.isoformat() if day else "",
@@ -642,6 +646,7 @@ class PosController(Controller):
                 "registers": registers,
                 "register_names": {r.id: r.name for rs in registers.values() for r in rs},
                 "cashier_names": await user_names(tx, [sale.cashier_id for sale in found.items]),
+                "search_unread": filters.search is not None and not filters.search.understood,
             },
             blocks=["sale_rows"],
         )

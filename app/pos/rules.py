@@ -12,6 +12,8 @@ refunds of a line always add up to exactly its net, and the last one takes the r
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -534,3 +536,49 @@ def read_cashier_pass(
     if register != register_id or not dt.timedelta(minutes=-5) <= age <= dt.timedelta(days=CASHIER_PASS_DAYS):
         return None
     return CashierPass(user, register, issued_at, bool(discount))
+
+
+# --- finding a sale in the history ---
+
+_RECEIPT_NO = re.compile(r"(?:^|#)(\d{1,9})$")
+_REFERENCE = re.compile(r"CP([0-9A-F]{4,12})", re.IGNORECASE)
+_REFERENCE_IN = re.compile(r"\bCP([0-9A-F]{12})\b", re.IGNORECASE)  # in a bank statement's line
+_UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SaleSearch:
+    """What a search box in the sales history asked for: a receipt number, or the sales whose UUID starts
+    with `uuid_prefix` (lower-case hex: a payment reference's 12 digits, or a whole UUID). Neither: the
+    words matched no known shape (nothing is found, and the page says what to type)."""
+
+    receipt_no: int | None = None
+    uuid_prefix: str | None = None
+
+    @property
+    def understood(self) -> bool:
+        return self.receipt_no is not None or self.uuid_prefix is not None
+
+    def uuid_range(self) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """The lowest and highest UUIDs with the prefix (a range the unique index answers)."""
+        if self.uuid_prefix is None:
+            return None
+        rest = 32 - len(self.uuid_prefix)
+        return uuid.UUID(self.uuid_prefix + "0" * rest), uuid.UUID(self.uuid_prefix + "f" * rest)
+
+
+def sale_search(text: str) -> SaleSearch | None:
+    """Read the sales history's search box: "21", "#21" or "Quầy 1 #21" (a receipt number),
+    "CP4F5CDFE19819" (the payment reference on a receipt and in a VietQR transfer's message, as a bank
+    statement shows it), or a sale's UUID (alone, or inside a receipt's address). None for an empty box."""
+    text = (text or "")[:200]
+    words = "".join(text.split())
+    if not words:
+        return None
+    if found := _REFERENCE.fullmatch(words) or _REFERENCE_IN.search(text):
+        return SaleSearch(uuid_prefix=found.group(1).lower())
+    if found := _UUID.search(words):
+        return SaleSearch(uuid_prefix=found.group(0).replace("-", "").lower())
+    if found := _RECEIPT_NO.search(words):
+        return SaleSearch(receipt_no=int(found.group(1)))
+    return SaleSearch()

@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    false,
     func,
     insert,
     select,
@@ -1189,6 +1190,7 @@ class SaleFilters:
     register_id: int | None = None
     day: dt.date | None = None
     page: int = 1
+    search: rules.SaleSearch | None = None  # a receipt number or payment reference (rules.sale_search)
 
 
 @dataclass(frozen=True)
@@ -1318,6 +1320,13 @@ class SaleQueries:
         if filters.day is not None:
             start, end = rules.vn_day_bounds(filters.day)
             stmt = stmt.where(sold_at() >= start, sold_at() < end)
+        if (search := filters.search) is not None:
+            if search.receipt_no is not None:
+                stmt = stmt.where(Sale.receipt_no == search.receipt_no)
+            elif (uuids := search.uuid_range()) is not None:
+                stmt = stmt.where(Sale.uuid.between(*uuids))
+            else:  # words of no known shape find nothing (the page says what to type)
+                stmt = stmt.where(false())
         stmt = stmt.order_by(Sale.id.desc())
         return await paginate(self.session, stmt, filters.page, HISTORY_PAGE_SIZE)
 
