@@ -10,6 +10,7 @@ publishes nothing, so nobody sees stock that was never sold.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any
@@ -62,7 +63,12 @@ class PgNotifyBackend(AsyncPgChannelsBackend):
     was a PostgreSQL backend started and stopped per publish (the sales benchmark lost a third of its
     rate). This one keeps a publishing connection (reopened once if it was lost), and a publish only
     queues its messages: one task sends whatever has queued up within `BATCH_SECONDS` in one statement,
-    in order, so registers selling at the same time share round trips. Listening is Litestar's."""
+    in order, so registers selling at the same time share round trips.
+
+    Listening is Litestar's, on one connection, which Litestar never opens again: after a PostgreSQL restart
+    (or a dropped connection) every page connecting for live updates got a 500 and no update crossed
+    workers until the app restarted. Here a lost listening connection is opened again (with back-off) and
+    listens on every channel it had; subscriptions made meanwhile are kept for it."""
 
     def __init__(self, dsn: str) -> None:
         super().__init__(dsn=dsn)
@@ -70,14 +76,65 @@ class PgNotifyBackend(AsyncPgChannelsBackend):
         self._publisher: asyncpg.Connection | None = None
         self._queued: list[tuple[str, str]] = []
         self._sender: asyncio.Task[None] | None = None
+        self._relistening: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def on_startup(self) -> None:
+        self._closing = False
+        await super().on_startup()
+        self._listener_conn.add_termination_listener(self._listener_lost)
 
     async def on_shutdown(self) -> None:
+        self._closing = True
+        if self._relistening is not None:
+            self._relistening.cancel()
+            await asyncio.gather(self._relistening, return_exceptions=True)
         if self._sender is not None:
             await self._sender  # what was published before shutting down still goes out
         if self._publisher is not None:
             await self._publisher.close()
             self._publisher = None
         await super().on_shutdown()
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        async with self._listener_lock:
+            for channel in set(channels) - self._subscribed_channels:
+                self._subscribed_channels.add(channel)  # a connection opened again listens on it
+                with contextlib.suppress(*_LOST):
+                    await self._listener_conn.add_listener(channel, self._listener)
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        async with self._listener_lock:
+            for channel in set(channels) & self._subscribed_channels:
+                self._subscribed_channels.discard(channel)
+                with contextlib.suppress(*_LOST):
+                    await self._listener_conn.remove_listener(channel, self._listener)
+
+    def _listener_lost(self, connection: asyncpg.Connection) -> None:
+        if self._closing or connection is not self._listener_conn:
+            return
+        if self._relistening is None or self._relistening.done():
+            log.warning("the connection listening for live updates was lost; opening it again")
+            self._relistening = asyncio.get_running_loop().create_task(self._relisten())
+
+    async def _relisten(self) -> None:
+        delay = RELISTEN_FIRST_WAIT
+        while not self._closing:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await self._connect()
+                async with self._listener_lock:
+                    for channel in self._subscribed_channels:
+                        await connection.add_listener(channel, self._listener)
+                    self._listener_conn = connection
+                connection.add_termination_listener(self._listener_lost)
+                log.info("listening for live updates again on %d channels", len(self._subscribed_channels))
+                return
+            except _LOST:
+                if connection is not None:
+                    connection.terminate()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RELISTEN_LAST_WAIT)
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         text = data.decode("utf-8")
@@ -110,6 +167,9 @@ class PgNotifyBackend(AsyncPgChannelsBackend):
 
 
 BATCH_SECONDS = 0.01
+RELISTEN_FIRST_WAIT, RELISTEN_LAST_WAIT = 0.1, 5.0  # between tries to listen again (PostgreSQL restarting)
+# What a lost or refused connection raises (the server restarting answers "cannot connect now").
+_LOST = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError)
 # In array order: NOTIFY keeps the order of one transaction's messages.
 _NOTIFY = "SELECT pg_notify(channel, payload) FROM unnest($1::text[], $2::text[]) AS m(channel, payload)"
 

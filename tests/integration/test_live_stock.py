@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import live
@@ -121,3 +122,40 @@ async def test_with_postgres_a_burst_of_updates_arrives_whole_and_in_order(db: A
         ]
     assert got_first == list(range(40))
     assert got_second == list(range(1, 40, 2))
+
+
+async def test_with_postgres_a_lost_listening_connection_is_opened_again(db: AsyncSession) -> None:
+    """PostgreSQL restarted, or the connection dropped: the listening worker opens a new connection and
+    listens again on every channel it had, and pages connecting meanwhile are not refused. (Updates sent
+    while no connection listened are lost: live updates are best effort, and pages read the stock again when
+    they reconnect.)"""
+    if db.bind.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
+    dsn = get_settings().database_url.replace("postgresql+asyncpg://", "postgresql://")
+    publishing = ChannelsPlugin(backend=live.PgNotifyBackend(dsn), arbitrary_channels_allowed=True)
+    listening_backend = live.PgNotifyBackend(dsn)
+    listening = ChannelsPlugin(backend=listening_backend, arbitrary_channels_allowed=True)
+    async with publishing, listening:
+        before = await listening.subscribe("stock.location.1")
+        lost = listening_backend._listener_conn
+        await db.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": lost.get_server_pid()})
+        await db.commit()
+        for _ in range(50):  # the server's goodbye reaches the listening connection
+            if lost.is_closed():
+                break
+            await asyncio.sleep(0.05)
+        assert lost.is_closed()
+        after = await listening.subscribe("stock.location.2")  # a page connecting now is not refused
+
+        async def first_event(subscriber: Any, channel: str) -> Any:
+            for n in range(100):  # until the new connection listens
+                publishing.publish({"n": n}, [channel])
+                try:
+                    return json.loads(await asyncio.wait_for(anext(subscriber.iter_events()), 0.2))
+                except TimeoutError:
+                    continue
+            raise AssertionError(f"nothing arrived on {channel}")
+
+        assert "n" in await first_event(before, "stock.location.1")
+        assert "n" in await first_event(after, "stock.location.2")
+        assert listening_backend._listener_conn is not lost
