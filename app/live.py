@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Controller, get
-from litestar.channels import ChannelsPlugin
+from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -236,13 +236,30 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(PAYMENT_CHANGES, None)
 
 
+_open_streams: set[Subscriber] = set()
+
+
+def end_streams() -> int:
+    """The server is stopping: end every open event stream (how many), so that its page's connection
+    closes and the server does not wait for it — a stream never ends on its own, and uvicorn waits for every
+    response in flight. The pages connect again by themselves (`retry`), to a server that is serving."""
+    ending = list(_open_streams)
+    for subscriber in ending:
+        subscriber.put_nowait(None)  # iter_events ends at None
+    return len(ending)
+
+
 async def stream(
     channels: ChannelsPlugin, channel: str, event_name: str = "stock"
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     yield ServerSentEventMessage(comment="connected", retry=3000)
     async with channels.start_subscription([channel]) as subscriber:
-        async for message in subscriber.iter_events():
-            yield ServerSentEventMessage(data=message.decode(), event=event_name)
+        _open_streams.add(subscriber)
+        try:
+            async for message in subscriber.iter_events():
+                yield ServerSentEventMessage(data=message.decode(), event=event_name)
+        finally:
+            _open_streams.discard(subscriber)
 
 
 class LiveController(Controller):

@@ -44,6 +44,7 @@ DEFER_SECONDS = 0.05  # how long a busier worker leaves a waiting connection to 
 NOT_ACCEPTING = 2**31 - 1  # the count of a worker that is starting or gone: never the least busy
 BACKLOG = 2048  # uvicorn's
 PARENT_CHECK_SECONDS = 1.0
+SHUTDOWN_GRACE_SECONDS = 20  # after SIGTERM, requests in flight get this long (the supervisor waits 30 s)
 
 
 def can_balance() -> bool:
@@ -153,6 +154,14 @@ class _FrozenServer(uvicorn.Server):
         gc.collect()
         gc.freeze()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # The live pages' event streams never end on their own, and uvicorn waits for every response in
+        # flight: a server with one live page open did not stop on SIGTERM. End them first.
+        from app.live import end_streams
+
+        end_streams()
+        await super().shutdown(sockets)
+
 
 class _SharingServer(_FrozenServer):
     """A uvicorn server that accepts from the shared socket through an `_Acceptor`."""
@@ -209,6 +218,8 @@ def _worker(options: dict[str, Any], sock: socket.socket, counts: Any, index: in
 def serve(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> None:
     """Serve `app` (uvicorn's "module:attribute") with `workers` processes; other options are uvicorn's."""
     options = {"app": app, "host": host, "port": port, **options}
+    # Any other request still running this long after SIGTERM is cancelled, so a restart never hangs.
+    options.setdefault("timeout_graceful_shutdown", SHUTDOWN_GRACE_SECONDS)
     if options.get("reload") or (workers > 1 and not can_balance()):
         uvicorn.run(workers=workers, **options)
         return

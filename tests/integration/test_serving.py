@@ -260,3 +260,51 @@ def test_an_address_in_use_is_one_clear_error() -> None:
                 server.kill()
     assert server.returncode != 0
     assert err.decode().strip().splitlines() == [f"cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_server_with_live_pages_open_stops_at_once(workers: int, tmp_path: Path) -> None:
+    """An open live page (a server-sent event stream, which never ends on its own) held SIGTERM's graceful
+    shutdown for ever. The streams now end first: the server stops within seconds, and the page sees its
+    stream end cleanly (the browser then connects again)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'live.db'}",
+        "VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "serving-test",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    port = _free_port()
+    serve = f"serve('app.asgi:create_app', factory=True, host='127.0.0.1', port={port}, workers={workers})"
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from app.serving import serve; " + serve],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_until_serving(port, server)
+        streams = []
+        for _ in range(3):  # spread over the workers
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(f"GET /live/products/1/stock HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            head = sock.recv(4096)
+            assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head, head
+            streams.append(sock)
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        # One worker: uvicorn re-raises the signal once it has shut down cleanly (its exit says SIGTERM).
+        assert server.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert time.monotonic() - started < 10
+        for sock in streams:
+            rest = b""
+            while chunk := sock.recv(4096):  # the stream ends: the server closes the connection
+                rest += chunk
+            assert rest.endswith(b"0\r\n\r\n") or rest == b"", rest  # chunked encoding's last chunk
+            sock.close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
