@@ -237,6 +237,7 @@ def _forget_after_rollback(session: Session) -> None:
 
 
 _open_streams: set[Subscriber] = set()
+HEARTBEAT_SECONDS = 25.0
 
 
 def end_streams() -> int:
@@ -252,14 +253,28 @@ def end_streams() -> int:
 async def stream(
     channels: ChannelsPlugin, channel: str, event_name: str = "stock"
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """The channel's messages as server-sent events, with a comment every `HEARTBEAT_SECONDS` while none
+    comes: a reverse proxy closes a connection that says nothing for a minute (nginx's default), and a
+    phone that vanished without closing its connection is only noticed when something is written to it."""
     yield ServerSentEventMessage(comment="connected", retry=3000)
     async with channels.start_subscription([channel]) as subscriber:
         _open_streams.add(subscriber)
+        events = subscriber.iter_events()
+        waiting: asyncio.Future[bytes] | None = None
         try:
-            async for message in subscriber.iter_events():
+            while True:
+                waiting = asyncio.ensure_future(anext(events))
+                while not (await asyncio.wait({waiting}, timeout=HEARTBEAT_SECONDS))[0]:
+                    yield ServerSentEventMessage(comment="ping")
+                try:
+                    message = waiting.result()
+                except StopAsyncIteration:  # end_streams: the server is stopping
+                    return
                 yield ServerSentEventMessage(data=message.decode(), event=event_name)
         finally:
             _open_streams.discard(subscriber)
+            if waiting is not None and not waiting.done():
+                waiting.cancel()
 
 
 class LiveController(Controller):

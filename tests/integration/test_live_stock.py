@@ -159,3 +159,30 @@ async def test_with_postgres_a_lost_listening_connection_is_opened_again(db: Asy
         assert "n" in await first_event(before, "stock.location.1")
         assert "n" in await first_event(after, "stock.location.2")
         assert listening_backend._listener_conn is not lost
+
+
+async def test_a_stream_greets_keeps_the_connection_alive_passes_messages_and_ends_when_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a live page's connection carries: a greeting (with the browser's reconnect delay), a comment
+    while nothing happens (proxies close silent connections), each message, and the end when the server
+    is stopping (live.end_streams)."""
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.05)
+    plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
+    async with plugin:
+        messages = live.stream(plugin, "stock.location.9")
+        greeting = await anext(messages)
+        assert (greeting.comment, greeting.retry) == ("connected", 3000)
+        ping = await asyncio.wait_for(anext(messages), 5)
+        assert ping.comment == "ping" and not ping.data
+        for _ in range(50):  # the subscription is made once the stream is read past its greeting
+            plugin.publish({"stock": {"1": 4}}, "stock.location.9")
+            message = await asyncio.wait_for(anext(messages), 5)
+            if message.data:
+                break
+        assert message.event == "stock" and json.loads(str(message.data)) == {"stock": {"1": 4}}
+        assert live.end_streams() == 1
+        with pytest.raises(StopAsyncIteration):
+            while True:  # pings may come first
+                assert (await asyncio.wait_for(anext(messages), 5)).comment == "ping"
+        assert live.end_streams() == 0  # the ended stream is forgotten
