@@ -30,6 +30,7 @@ from app.catalog.models import Producer, Product
 from app.db import loaded, on_postgresql, table
 from app.db_direct import Direct
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.exports import safe_text
 from app.i18n import gettext as _
 from app.i18n import number as format_number
 from app.inventory import rules
@@ -621,11 +622,6 @@ def clean_location(raw: Mapping[str, Any]) -> tuple[LocationFields | None, dict[
     return LocationFields(name, kind, address, province_code, lat, lon), {}
 
 
-def _csv_cell(value: str) -> str:
-    """A text cell that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _fold_words(q: str) -> list[str]:
     return [word for word in admin_units.fold(q[:100]).split() if word][:6]
 
@@ -1063,7 +1059,7 @@ class InventoryService:
         for level, product in (await self.session.execute(stmt)).all():
             threshold = "" if level.low_threshold is None else level.low_threshold
             writer.writerow(
-                [_csv_cell(product.name_vi), _csv_cell(product.sku or ""), level.on_hand, threshold]
+                [safe_text(product.name_vi), safe_text(product.sku or ""), level.on_hand, threshold]
             )
         return location, buffer.getvalue().encode("utf-8-sig")
 

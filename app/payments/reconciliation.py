@@ -27,7 +27,8 @@ from app.accounts.models import User
 from app.accounts.rules import CurrentUser
 from app.catalog.models import Producer
 from app.errors import Conflict, NotFound, PermissionDenied
-from app.fairs.exports import Column, Table, assignment_status_label, to_csv
+from app.exports import Column, Table, to_csv
+from app.fairs.exports import assignment_status_label
 from app.fairs.models import Assignment, AssignmentStatus, Booth, Fair
 from app.i18n import VN_TZ, localized, money, to_local
 from app.i18n import gettext as _

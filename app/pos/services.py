@@ -502,7 +502,6 @@ class ShiftService:
         }
 
 
-
 # --- sales ---
 
 

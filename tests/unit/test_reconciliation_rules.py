@@ -11,7 +11,7 @@ import io
 import pytest
 
 from app.accounts.rules import CurrentUser
-from app.fairs.exports import to_csv
+from app.exports import to_csv
 from app.fairs.models import AssignmentStatus
 from app.i18n import money
 from app.payments.models import Payment, PaymentMethod, PaymentStatus
