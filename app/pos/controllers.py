@@ -35,6 +35,7 @@ from app.middleware import LOCALE_COOKIE
 from app.money import MoneyError, parse_vnd
 from app.payments.stripe_gateway import gateway
 from app.pos import rules
+from app.pos.exports import export_sales
 from app.pos.models import Register, ShiftStatus
 from app.pos.schemas import (
     CloseShiftForm,
@@ -430,6 +431,17 @@ def _day(raw: str | None) -> dt.date | None:
     return None
 
 
+def _history_filters(location: str, register: str, date: str, q: str, page_no: str = "1") -> SaleFilters:
+    """The sales history's filters as its page and its export read them from the query string."""
+    return SaleFilters(
+        location_id=query_int(location),
+        register_id=query_int(register),
+        day=_day(date),
+        page=max(1, query_int(page_no) or 1),
+        search=rules.sale_search(q),
+    )
+
+
 def _vnd_field(raw: str, field: str) -> int:
     try:
         return parse_vnd(raw)
@@ -616,15 +628,9 @@ class PosController(Controller):
     ) -> Template:
         user = _user(request)
         queries = SaleQueries(tx)
-        day = _day(date)
         q = q.strip()[:200]
-        filters = SaleFilters(
-            location_id=query_int(location),
-            register_id=query_int(register),
-            day=day,
-            page=max(1, query_int(page_no) or 1),
-            search=rules.sale_search(q),
-        )
+        filters = _history_filters(location, register, date, q, page_no)
+        day = filters.day
         found = await queries.history(user, filters)
         locations = await queries.sellable_locations(user)
         registers = await queries.registers_of([loc.id for loc in locations])
@@ -683,6 +689,30 @@ class PosController(Controller):
             },
             status=status,
             blocks=["refund_form"],
+        )
+
+    @get("/sales/export/{name:str}", name="pos:sales_export")
+    async def sales_export(
+        self,
+        request: Request[Any, Any, Any],
+        tx: AsyncSession,
+        name: str,
+        location: str = "",
+        register: str = "",
+        date: str = "",
+        q: str = "",
+    ) -> Response[bytes]:
+        """The receipts the history's filters select (all pages), as `sales.csv` or `sales.xlsx`."""
+        filters = _history_filters(location, register, date, q.strip()[:200])
+        export = await export_sales(tx, _user(request), filters, name)
+        stamp = f"-{filters.day.isoformat()}" if filters.day else ""
+        return Response(
+            content=export.content,
+            media_type=export.content_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="sales{stamp}.{name.rpartition(".")[2]}"',
+                "Cache-Control": "no-store",
+            },
         )
 
     @get("/sales/{sale_id:uuid}", name="pos:sale")

@@ -24,12 +24,13 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Select,
     and_,
     bindparam,
     case,
@@ -172,6 +173,29 @@ def sold_at() -> ColumnElement[dt.datetime]:
         (and_(Sale.offline.is_(True), Sale.client_created_at.is_not(None)), Sale.client_created_at),
         else_=Sale.created_at,
     )
+
+
+_Filtered = TypeVar("_Filtered", bound="Select[*tuple[Any, ...]]")
+
+
+def history_filtered(stmt: _Filtered, actor: CurrentUser, filters: SaleFilters) -> _Filtered:
+    """`stmt` (over `Sale`) narrowed to the sales history's filters, at places `actor` may sell at."""
+    stmt = stmt.join(Location, Location.id == Sale.location_id).where(sellable(actor))
+    if filters.location_id is not None:
+        stmt = stmt.where(Sale.location_id == filters.location_id)
+    if filters.register_id is not None:
+        stmt = stmt.where(Sale.register_id == filters.register_id)
+    if filters.day is not None:
+        start, end = rules.vn_day_bounds(filters.day)
+        stmt = stmt.where(sold_at() >= start, sold_at() < end)
+    if (search := filters.search) is not None:
+        if search.receipt_no is not None:
+            stmt = stmt.where(Sale.receipt_no == search.receipt_no)
+        elif (uuids := search.uuid_range()) is not None:
+            stmt = stmt.where(Sale.uuid.between(*uuids))
+        else:  # words of no known shape find nothing (the page says what to type)
+            stmt = stmt.where(false())
+    return stmt
 
 
 # --- registers ---
@@ -1311,22 +1335,7 @@ class SaleQueries:
         return makers
 
     async def history(self, actor: CurrentUser, filters: SaleFilters) -> Page[Sale]:
-        stmt = select(Sale).join(Location, Location.id == Sale.location_id).where(sellable(actor))
-        if filters.location_id is not None:
-            stmt = stmt.where(Sale.location_id == filters.location_id)
-        if filters.register_id is not None:
-            stmt = stmt.where(Sale.register_id == filters.register_id)
-        if filters.day is not None:
-            start, end = rules.vn_day_bounds(filters.day)
-            stmt = stmt.where(sold_at() >= start, sold_at() < end)
-        if (search := filters.search) is not None:
-            if search.receipt_no is not None:
-                stmt = stmt.where(Sale.receipt_no == search.receipt_no)
-            elif (uuids := search.uuid_range()) is not None:
-                stmt = stmt.where(Sale.uuid.between(*uuids))
-            else:  # words of no known shape find nothing (the page says what to type)
-                stmt = stmt.where(false())
-        stmt = stmt.order_by(Sale.id.desc())
+        stmt = history_filtered(select(Sale), actor, filters).order_by(Sale.id.desc())
         return await paginate(self.session, stmt, filters.page, HISTORY_PAGE_SIZE)
 
     async def registers_of(self, location_ids: Sequence[int]) -> dict[int, list[Register]]:
