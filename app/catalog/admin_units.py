@@ -170,6 +170,14 @@ def _legacy() -> tuple[tuple[int, str, tuple[int, ...]], ...]:
 # --- provinces -----------------------------------------------------------------------------------
 
 
+def _successor(legacy_code: int, codes: tuple[int, ...]) -> int:
+    """The current province a legacy one mainly went into. A merged province took the code of the old
+    province whose capital became its capital (Long An's 80 for Tây Ninh, Tiền Giang's 82 for Đồng
+    Tháp), so the current province with the legacy province's own code is where its capital, and all
+    or most of it, went; else the first listed."""
+    return legacy_code if legacy_code in codes else codes[0]
+
+
 def provinces() -> list[Province]:
     """The 34 current provinces, sorted by their name without diacritics or prefix."""
     return list(_sorted_provinces())
@@ -208,8 +216,10 @@ def _province_key(text: str) -> str:
 def _province_index() -> dict[str, ResolvedProvince]:
     by_code = _provinces_by_code()
     index: dict[str, ResolvedProvince] = {}
-    for _legacy_code, legacy_name, codes in _legacy():
-        index[_province_key(legacy_name)] = ResolvedProvince(by_code[codes[0]], legacy_name)
+    for legacy_code, legacy_name, codes in _legacy():
+        index[_province_key(legacy_name)] = ResolvedProvince(
+            by_code[_successor(legacy_code, codes)], legacy_name
+        )
     for key, (legacy_name, code) in _LEGACY_ALIASES.items():
         index[key] = ResolvedProvince(by_code[code], legacy_name)
     # Written after the legacy names so that a name used before and after 2025 means the current one.
@@ -228,10 +238,10 @@ def resolve_province(text: str) -> ResolvedProvince | None:
     pre-2025 name ("Bến Tre"), which comes back mapped with ``legacy_name`` set to its full old name.
     When a name exists in both schemes the current province wins and ``legacy_name`` is None.
 
-    A legacy province split among several current ones (the data lists Tiền Giang as "80 82") maps
-    to the first code listed: a free-text name cannot tell which part was meant, and a single
-    answer keeps imports deterministic. Digits are never read as legacy codes, which reuse the same
-    numbers for different provinces.
+    A legacy province listed in several current ones (the data lists Tiền Giang as "80 82") maps to
+    its main successor (`_successor`): a free-text name cannot tell which part was meant, and a single
+    answer keeps imports deterministic (the importer settles it by the ward when it has one). Digits
+    are never read as legacy codes, which reuse the same numbers for different provinces.
     """
     stripped = text.strip()
     if stripped.isascii() and stripped.isdigit():

@@ -84,6 +84,23 @@ def test_63_legacy_provinces_load_and_map_to_existing_provinces() -> None:
         assert all(province(code) is not None for code in new_codes)
 
 
+@pytest.mark.parametrize(
+    ("old", "code", "name"),
+    [
+        ("Tiền Giang", 82, "Tỉnh Đồng Tháp"),  # listed in 80 and 82: all of it went into Đồng Tháp
+        ("Long An", 80, "Tỉnh Tây Ninh"),  # the merged province kept Long An's code (and its capital)
+        ("Đồng Tháp cũ", None, None),
+    ],
+)
+def test_an_old_province_maps_to_its_main_successor(old: str, code: int | None, name: str | None) -> None:
+    found = resolve_province(old)
+    if code is None:
+        assert found is None
+        return
+    assert found is not None and found.legacy_name is not None
+    assert (found.province.code, found.province.name) == (code, name)
+
+
 def test_scheme_constants() -> None:
     assert LEGACY_SCHEME == "legacy-1991"
     assert CURRENT_SCHEME == "2025"
@@ -281,24 +298,26 @@ def test_name_used_before_and_after_2025_is_the_2025_province() -> None:
         assert found.province.short_name == text
 
 
-def test_every_legacy_name_resolves_to_its_first_listed_province() -> None:
+def test_every_legacy_name_resolves_to_its_main_successor() -> None:
+    """The current province with the legacy province's own code when it is listed (the merged province
+    kept the code of the old one whose capital it took), else the only one listed."""
     current_short_names = {fold(p.short_name) for p in provinces()}
-    for _code, name, new_codes in legacy_provinces():
+    for code, name, new_codes in legacy_provinces():
         found = resolve_province(name)
         assert found is not None, name
         if fold(name.removeprefix("Tỉnh ").removeprefix("Thành phố ")) in current_short_names:
             continue  # a 2025 name wins and is checked above
-        assert found.province.code == new_codes[0], name
+        assert found.province.code == (code if code in new_codes else new_codes[0]), name
         assert found.legacy_name == name
 
 
-def test_split_legacy_province_maps_to_first_listed_code() -> None:
-    split = [(name, codes) for _code, name, codes in legacy_provinces() if len(codes) > 1]
+def test_a_legacy_province_listed_in_several_maps_to_the_one_with_its_code() -> None:
+    split = [(code, name, codes) for code, name, codes in legacy_provinces() if len(codes) > 1]
     assert split, "the data lists at least one legacy province split across current ones"
-    for name, codes in split:
+    for code, name, codes in split:
         found = resolve_province(name)
         assert found is not None
-        assert found.province.code == codes[0]
+        assert found.province.code == (code if code in codes else codes[0]), name
 
 
 # --- wards ---------------------------------------------------------------------------------------

@@ -211,10 +211,17 @@ def test_ward_by_name_or_code_within_the_province() -> None:
 def test_a_split_old_province_is_settled_by_the_ward() -> None:
     mapped = map_producer_row(producer_row(province="Tiền Giang", ward="Phường Mỹ Tho"))
     assert mapped.errors == {}
-    assert mapped.raw["province_code"] == 82
+    assert mapped.raw["province_code"] == "Tiền Giang"  # its main successor, Đồng Tháp (82)
+    assert mapped.raw["ward_code"] == 28261
     assert mapped.notices == ["line 2: Tiền Giang → Tỉnh Đồng Tháp"]
+    # The data lists Tiền Giang in Tây Ninh too: a ward there settles it there.
+    elsewhere = map_producer_row(producer_row(province="Tiền Giang", ward="Phường Tân Ninh"))
+    assert elsewhere.errors == {}
+    assert (elsewhere.raw["province_code"], elsewhere.raw["ward_code"]) == (80, 25459)
+    assert elsewhere.notices == ["line 2: Tiền Giang → Tỉnh Tây Ninh"]
     unsettled = map_producer_row(producer_row(province="Tiền Giang"))
-    assert "ward" in unsettled.notices[0]
+    assert unsettled.raw["province_code"] == "Tiền Giang"  # resolved again by the rules: Đồng Tháp
+    assert "Tỉnh Đồng Tháp" in unsettled.notices[0] and "ward" in unsettled.notices[0]
 
 
 @pytest.mark.parametrize(
