@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -83,6 +84,21 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+def _served_at() -> str:
+    """Where `make run` / `chophien serve` listen (HOST, PORT), for when PUBLIC_URL is not set: the QR codes
+    of a demo served on another port still open. A wildcard address is reached on this machine."""
+    host = os.environ.get("HOST", "").strip().strip("[]") or "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name
+        address = None
+    if address is not None and address.is_unspecified:  # every interface: reached on this machine
+        host = "127.0.0.1"
+    elif address is not None and address.version == 6:
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('PORT', '').strip() or '8000'}"
+
+
 def load_settings() -> Settings:
     var_dir = Path(os.environ.get("VAR_DIR", str(BASE_DIR / "var")))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'chophien.db'}"
@@ -91,7 +107,7 @@ def load_settings() -> Settings:
     return Settings(
         database_url=database_url,
         secret_key=_secret_key(var_dir),
-        public_url=os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_url=(os.environ.get("PUBLIC_URL") or _served_at()).rstrip("/"),
         debug=_bool("DEBUG", False),
         var_dir=var_dir,
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),

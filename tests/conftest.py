@@ -30,6 +30,8 @@ else:
 os.environ["SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["VAR_DIR"] = str(_TMP / "var")
 os.environ["DB_POOL"] = "null"
+# Where QR codes point: fixed, whatever HOST/PORT the shell running the tests has (the default follows them).
+os.environ["PUBLIC_URL"] = "http://127.0.0.1:8000"
 os.environ.setdefault("LOGIN_MAX_FAILURES", "5")
 
 from litestar import Litestar  # noqa: E402
