@@ -1247,6 +1247,14 @@ class HourRow:
 
 
 @dataclass(frozen=True)
+class CashierRow:
+    cashier_id: int | None
+    name: str  # "" when the sale has no cashier left (the account was removed)
+    sales: int
+    total_vnd: int
+
+
+@dataclass(frozen=True)
 class DayReport:
     location: Location
     day: dt.date
@@ -1260,6 +1268,7 @@ class DayReport:
     by_product: list[ProductRow]
     by_method: list[MethodRow]
     by_hour: list[HourRow]
+    by_cashier: list[CashierRow]
 
     @property
     def net_vnd(self) -> int:
@@ -1371,7 +1380,9 @@ class SaleQueries:
 
         sales = (
             await self.session.execute(
-                select(sold_at(), Sale.total_vnd, Sale.discount_vnd, Sale.had_shortfall).where(*in_day)
+                select(
+                    sold_at(), Sale.total_vnd, Sale.discount_vnd, Sale.had_shortfall, Sale.cashier_id
+                ).where(*in_day)
             )
         ).all()
         line_discounts = await self.session.scalar(
@@ -1441,4 +1452,18 @@ class SaleQueries:
                 for m, v in sorted(methods.items(), key=lambda kv: order.get(kv[0], 99))
             ],
             by_hour=[HourRow(h, c, t) for h, c, t in rules.by_hour((s[0], int(s[1])) for s in sales)],
+            by_cashier=await self._by_cashier([(s[4], int(s[1])) for s in sales]),
+        )
+
+    async def _by_cashier(self, sales: Sequence[tuple[int | None, int]]) -> list[CashierRow]:
+        """Sales and takings per cashier (who rang them up), the busiest first."""
+        counts: dict[int | None, list[int]] = {}
+        for cashier_id, total in sales:
+            row = counts.setdefault(cashier_id, [0, 0])
+            row[0] += 1
+            row[1] += total
+        names = await user_names(self.session, list(counts))
+        return sorted(
+            (CashierRow(i, names.get(i, "") if i else "", n, t) for i, (n, t) in counts.items()),
+            key=lambda row: (-row.total_vnd, row.name),
         )

@@ -3,6 +3,7 @@ refund form, the day report, and the public receipt (the shopper's language, 80 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -10,11 +11,14 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import User
 from app.asgi import create_app
+from app.pos import rules
 from app.pos.models import Refund
+from app.settings import get_settings
 from tests.factories import api_token, csrf_headers, login, pos_shop
 from tests.web.test_pos_api import with_pos
 
@@ -221,6 +225,36 @@ async def test_the_day_report(client: AsyncTestClient[Litestar], db: AsyncSessio
     assert fragment.status_code == 200 and "<html" not in fragment.text and "390.000" not in fragment.text
     await login(client, "other@htx.vn")
     assert (await client.get(f"/pos/reports/day?location={ids['location']}")).status_code == 404
+
+
+async def test_the_day_report_shows_each_cashiers_sales(
+    client: AsyncTestClient[Litestar], db: AsyncSession
+) -> None:
+    """Who rang up what: the cashier's sale (sent later by the vendor from the phone's outbox) counts for
+    the cashier, the vendor's own for the vendor."""
+    ids = await setup(db)
+    await db.execute(update(User).where(User.id == ids["cashier"]).values(name="Chị Lan"))
+    await db.execute(update(User).where(User.id == ids["vendor"]).values(name="Anh Tâm"))
+    await db.commit()
+    key = client.app.state.get("settings") or get_settings()
+    cashier_pass = rules.cashier_pass(
+        ids["cashier"], ids["register"], False, dt.datetime.now(dt.UTC), key.secret_key
+    )
+    await sell(client, ids, cashier_pass=cashier_pass)  # 270.000 ₫, sent with the vendor's token
+    await sell(
+        client,
+        ids,
+        lines=[{"product_id": ids["oil"], "quantity": 1}],
+        payments=[{"method": "cash", "amount_vnd": 120_000}],
+    )
+    await login(client, "vendor@htx.vn")
+    page = await client.get(f"/pos/reports/day?location={ids['location']}")
+    assert page.status_code == 200
+    section = page.text.split("Theo thu ngân", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td class=\"num\">(\d+)</td><td class=\"num\">([^<]+)</td></tr>", section
+    )
+    assert rows == [("Chị Lan", "1", "270.000 ₫"), ("Anh Tâm", "1", "120.000 ₫")]
 
 
 async def test_the_public_receipt(client: AsyncTestClient[Litestar], db: AsyncSession) -> None:
