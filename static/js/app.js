@@ -106,8 +106,29 @@
      fetched as whoever was logged in, and the page names them as the cashier of every sale rung up on it:
      drop them before the session ends, so nobody opens them on this phone afterwards, and when someone
      logs in (the last person may not have logged out). Sales waiting to be sent stay (IndexedDB): they go
-     out at the next log-in, still in the name of whoever rang them up. A log-in form posted by htmx goes
-     on at once (the cache is gone long before the register is next opened). */
+     out at the next log-in, still in the name of whoever rang them up — but not before, so logging out
+     with some waiting asks first ([data-waiting-message], "{n}" the count). A log-in form posted by htmx
+     goes on at once (the cache is gone long before the register is next opened). */
+
+  // How many sales the register's outbox (static/js/register/store.js) still holds on this phone.
+  function waitingSales() {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) { resolve(0); return; }
+      var req = window.indexedDB.open('chophien-register');
+      // No register ever ran here: make no empty database (the register would find it without its stores).
+      req.onupgradeneeded = function () { req.transaction.abort(); };
+      req.onerror = function () { resolve(0); };
+      req.onblocked = function () { resolve(0); };
+      req.onsuccess = function () {
+        var db = req.result;
+        if (!db.objectStoreNames.contains('outbox')) { db.close(); resolve(0); return; }
+        var counted = db.transaction('outbox').objectStore('outbox').count();
+        counted.onsuccess = function () { db.close(); resolve(counted.result); };
+        counted.onerror = function () { db.close(); resolve(0); };
+      };
+    });
+  }
+
   document.addEventListener('submit', function (ev) {
     var form = ev.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-forget-offline')) { return; }
@@ -118,9 +139,16 @@
     }
     ev.preventDefault();
     form.dataset.forgotten = '1';
-    window.caches.delete('register-pages-v1')
-      .catch(function () { return false; })
-      .then(function () { form.submit(); });
+    waitingSales().then(function (count) {
+      var message = form.getAttribute('data-waiting-message');
+      if (count > 0 && message && !window.confirm(message.replace('{n}', String(count)))) {
+        delete form.dataset.forgotten;
+        return;
+      }
+      return window.caches.delete('register-pages-v1')
+        .catch(function () { return false; })
+        .then(function () { form.submit(); });
+    });
   }, true);
 
   /* ---- Province -> ward picker: select[data-ward-select="<target id>"] ---- */

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_out
+from tests.browser.conftest import log_out, open_menu
 from tests.browser.test_register_offline import (
     SYNC_TIMEOUT,
     missing_api,
@@ -39,11 +39,29 @@ def test_a_sale_left_in_the_outbox_at_log_out_stays_the_cashiers(page: Any) -> N
     sale_id = ring_up_cash(page, pid, 1)
     pending(page).to_have_attribute("data-pending", "1")
 
-    # Leave the register before the network returns (it would send the sale at once), then log out.
+    # Leave the register before the network returns (it would send the sale at once), then log out:
+    # the page first says a sale is still waiting; "no" stays logged in, "yes" logs out.
     page.goto("about:blank")
     page.context.set_offline(False)
     page.goto("/")
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+    page.on("dialog", answer)
+    open_menu(page)
+    page.locator("form[action='/logout'] button").click()
+    expect(page.locator("form[action='/logout']")).to_be_attached()
+    page.wait_for_function("() => !document.querySelector('form[action=\"/logout\"]').dataset.forgotten")
+    assert len(asked) == 1 and "Còn 1 đơn bán" in asked[0]
+    assert page.request.get(f"/api/v1/sales/{sale_id}").status == 404  # still logged in; not sent yet
     log_out(page)
+    assert len(asked) == 2
     assert page.request.get(f"/api/v1/sales/{sale_id}").status in (401, 403)  # logged out
 
     register = open_register(page, VENDOR)["url"]
