@@ -8,7 +8,6 @@ written by `app.exports` (UTF-8 with a byte-order mark for Excel, formulas never
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -38,7 +37,6 @@ from app.pos.models import Register, Sale
 from app.pos.services import SaleFilters, history_filtered, sold_at
 
 EXPORT_LIMIT = 50_000  # receipts in one file; more: choose a place or a day
-PAID_BY = ("cash", "vietqr", "stripe")  # one column each, in this order
 
 
 def format_of(name: str) -> str:
@@ -83,7 +81,7 @@ async def export_sales(session: AsyncSession, actor: CurrentUser, filters: SaleF
         Column(_("Subtotal (đồng)"), money=True, width=14),
         Column(_("Discount (đồng)"), money=True, width=14),
         Column(_("Total (đồng)"), money=True, width=14),
-        Column(_("Cash (đồng)"), money=True, width=14),
+        Column(_("Cash (đồng)"), money=True, width=14),  # these three: rules.METHODS, in its order
         Column(_("VietQR (đồng)"), money=True, width=14),
         Column(_("Card (đồng)"), money=True, width=14),
         Column(_("Refunded (đồng)"), money=True, width=14),
@@ -96,7 +94,7 @@ async def export_sales(session: AsyncSession, actor: CurrentUser, filters: SaleF
         by_method = paid.get(sale.id, {})
         data.append(
             [
-                (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(rules.VN_TZ),
+                rules.vn_time(moment),
                 str(place),
                 str(register),
                 sale.receipt_no,
@@ -107,7 +105,7 @@ async def export_sales(session: AsyncSession, actor: CurrentUser, filters: SaleF
                 sale.subtotal_vnd,
                 sale.discount_vnd,
                 sale.total_vnd,
-                *(by_method.get(method, 0) for method in PAID_BY),
+                *(by_method.get(method, 0) for method in rules.METHODS),
                 sale.refunded_vnd,
                 sale.total_vnd - sale.refunded_vnd,
                 sale.offline,

@@ -452,10 +452,15 @@ def vn_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-def vn_hour(moment: dt.datetime) -> int:
+def vn_time(moment: dt.datetime) -> dt.datetime:
+    """A stored time in Vietnam time (SQLite gives it back in UTC without its zone)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(VN_TZ).hour
+    return moment.astimezone(VN_TZ)
+
+
+def vn_hour(moment: dt.datetime) -> int:
+    return vn_time(moment).hour
 
 
 def vn_today(now: dt.datetime | None = None) -> dt.date:
